@@ -1,0 +1,1 @@
+"""Alliance: the platform that runs a school's alliance éducative."""

@@ -1,0 +1,66 @@
+"""Forms of the web layer. They validate input; the services do the work."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from dsfr.forms import DsfrBaseForm
+
+from alliance.pupils.models import GuardianRelationship
+from alliance.tenancy.models import Division
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PupilForm(DsfrBaseForm):
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
+    division = forms.ModelChoiceField(
+        label=_("Division"), queryset=Division.objects.none(), required=False
+    )
+    national_id = forms.CharField(
+        label=_("National pupil id (INE)"),
+        max_length=11,
+        required=False,
+        help_text=_("Only if the school provides it."),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, school=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = Division.objects.filter(school=school).order_by("code")
+
+
+class GuardianForm(DsfrBaseForm):
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
+    relationship = forms.ChoiceField(label=_("Relationship"), choices=GuardianRelationship.choices)
+    legal_responsibility = forms.BooleanField(
+        label=_("Holds legal responsibility"), required=False, initial=True
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(label=_("Postal address"), widget=forms.Textarea, required=False)
+
+
+class CharterPublishForm(DsfrBaseForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 24}))
+
+
+class BoardPresentationForm(DsfrBaseForm):
+    presented_on = forms.DateField(label=_("Date of the board meeting"), widget=DateInput)
+    minutes_reference = forms.CharField(label=_("Reference of the minutes"), max_length=100)
+
+
+class RosterImportForm(DsfrBaseForm):
+    file = forms.FileField(
+        label=_("Roster file (CSV)"),
+        help_text=_("Format described in the documentation: one pupil per row, “;” or “,”."),
+    )
+    dry_run = forms.BooleanField(
+        label=_("Dry run: show what would change without writing anything"),
+        required=False,
+        initial=True,
+    )

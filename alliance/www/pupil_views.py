@@ -1,0 +1,196 @@
+"""Pupil pages: list, page, create, edit, guardians, roster import, access logs.
+
+Reads go through ``pupils.selectors``; writes through ``pupils.services``;
+every read of a pupil's page is audited.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from alliance.audit.models import AuditEvent
+from alliance.audit.services import audit_record_view
+from alliance.people.models import User
+from alliance.pupils import services
+from alliance.pupils.perms import can_edit_pupils, can_import_roster, can_view_access_log
+from alliance.pupils.roster import RosterError, roster_import_file
+from alliance.pupils.selectors import pupil_get_visible, pupils_search
+from alliance.tenancy.models import Division, Membership
+from alliance.www.decorators import membership_required, rule_required
+from alliance.www.forms import GuardianForm, PupilForm, RosterImportForm
+
+PAGE_SIZE = 50
+
+
+@membership_required
+def pupil_list(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    query = request.GET.get("q", "")[:100]
+    division_code = request.GET.get("division", "")[:32]
+    pupils = pupils_search(membership, query=query, division_code=division_code)
+    page = Paginator(pupils, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "division_code": division_code,
+        "divisions": Division.objects.filter(school_id=membership.school_id)
+        .order_by("code")
+        .values_list("code", flat=True)
+        .distinct()
+        if pupils.exists() or query or division_code
+        else [],
+        "can_edit": can_edit_pupils(membership),
+        "can_import": can_import_roster(membership),
+    }
+    template = "www/pupil_list_results.html" if request.htmx else "www/pupil_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@membership_required
+def pupil_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    pupil = pupil_get_visible(membership, public_id)
+    audit_record_view(target=pupil, membership=membership)
+    return render(
+        request,
+        "www/pupil_detail.html",
+        {
+            "pupil": pupil,
+            "guardians": pupil.guardians.all(),
+            "can_edit": can_edit_pupils(membership),
+            "can_view_access_log": can_view_access_log(membership),
+        },
+    )
+
+
+@rule_required(can_edit_pupils)
+def pupil_create(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = PupilForm(request.POST or None, school=membership.school)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version", None)
+        try:
+            pupil = services.pupil_create(actor=membership, **data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Pupil created."))
+            return redirect("pupil_detail", public_id=pupil.public_id)
+    return render(request, "www/pupil_form.html", {"form": form, "pupil": None})
+
+
+@rule_required(can_edit_pupils)
+def pupil_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    pupil = pupil_get_visible(membership, public_id)
+    if request.method == "POST":
+        form = PupilForm(request.POST, school=membership.school)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version") or 0
+            try:
+                services.pupil_update(actor=membership, pupil=pupil, expected_version=version, **data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("pupil_detail", public_id=pupil.public_id)
+    else:
+        form = PupilForm(
+            school=membership.school,
+            initial={
+                "last_name": pupil.last_name,
+                "first_name": pupil.first_name,
+                "birth_date": pupil.birth_date,
+                "division": pupil.division,
+                "national_id": pupil.national_id,
+                "version": pupil.version,
+            },
+        )
+    return render(request, "www/pupil_form.html", {"form": form, "pupil": pupil})
+
+
+@rule_required(can_edit_pupils)
+def guardian_create(request: HttpRequest, public_id: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    pupil = pupil_get_visible(membership, public_id)
+    form = GuardianForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.guardian_create(actor=membership, pupil=pupil, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Guardian added."))
+            return redirect("pupil_detail", public_id=pupil.public_id)
+    return render(request, "www/guardian_form.html", {"form": form, "pupil": pupil})
+
+
+@rule_required(can_import_roster)
+def roster_import(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    form = RosterImportForm(request.POST or None, request.FILES or None)
+    report = None
+    error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = roster_import_file(
+                actor=membership,
+                data=upload.read(),
+                filename=upload.name,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        except RosterError as exc:
+            error = exc
+    return render(request, "www/roster_import.html", {"form": form, "report": report, "error": error})
+
+
+def _access_events(events):
+    """Attach the acting person and pupil name (only for pupils the head may see) to each event."""
+    events = list(events)
+    users = User.objects.in_bulk({e.actor_user_id for e in events if e.actor_user_id})
+    memberships = Membership.objects.in_bulk(
+        {e.actor_membership_id for e in events if e.actor_membership_id}
+    )
+    return [
+        {
+            "event": e,
+            "user": users.get(e.actor_user_id),
+            "membership": memberships.get(e.actor_membership_id),
+        }
+        for e in events
+    ]
+
+
+@rule_required(can_view_access_log)
+def pupil_access_log(request: HttpRequest, public_id: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    pupil = pupil_get_visible(membership, public_id)
+    events = AuditEvent.objects.filter(
+        school_id=membership.school_id, object_type="pupils.pupil", object_public_id=str(pupil.public_id)
+    ).order_by("-sequence")[:500]
+    return render(request, "www/pupil_access_log.html", {"pupil": pupil, "rows": _access_events(events)})
+
+
+@rule_required(can_view_access_log)
+def school_access_log(request: HttpRequest) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    events = AuditEvent.objects.filter(
+        school_id=membership.school_id, object_type="pupils.pupil"
+    ).order_by("-sequence")
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    pupils = {
+        str(p.public_id): p
+        for p in pupils_search(membership, include_left=True).filter(
+            public_id__in=[e.object_public_id for e in page]
+        )
+    }
+    rows = _access_events(page)
+    for row in rows:
+        row["pupil"] = pupils.get(row["event"].object_public_id)
+    return render(request, "www/access_log.html", {"page": page, "rows": rows})

@@ -1,0 +1,10 @@
+"""Settings for the test suite: the application's own, with test-only switches."""
+
+import os
+
+os.environ.setdefault("ALLIANCE_TESTING", "1")
+
+from alliance.settings import *  # noqa: E402, F403
+
+# Fast hashing in tests only; production keeps Argon2 first.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
