@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "dsfr",
+    "widget_tweaks",
     "rules.apps.AutodiscoverRulesConfig",
     "alliance.core",
     "alliance.people",
@@ -98,9 +99,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get(
-            "ALLIANCE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'alliance.sqlite3'}"
-        ),
+        os.environ.get("ALLIANCE_DATABASE_URL", f"sqlite:///{VAR_DIR / 'alliance.sqlite3'}"),
         conn_max_age=int(os.environ.get("ALLIANCE_CONN_MAX_AGE", "0")),
     )
 }

@@ -17,7 +17,11 @@ class InvalidTemplateVariable(str):
             origin = frame_info.frame.f_locals.get("context")
             template = getattr(getattr(origin, "template", None), "origin", None)
             name = getattr(template, "name", "") or ""
-            if name and str(settings.BASE_DIR / "alliance") in name and "/site-packages/" not in name:
+            if (
+                name
+                and str(settings.BASE_DIR / "alliance") in name
+                and "/site-packages/" not in name
+            ):
                 raise AssertionError(f"invalid template variable {other!r} in {name}")
         return ""
 
@@ -85,3 +89,29 @@ def login(client, membership):
     session["alliance_membership"] = str(membership.public_id)
     session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _audit_rows_flushable(request):
+    """Let transactional tests flush the append-only audit table at teardown.
+
+    The flush runs in the teardown of ``transactional_db``; this fixture is set
+    up after it, so its teardown runs first and empties the table past the triggers.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction", False))
+    )
+    if not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from django.db import connection
+
+    from tests.audit.tampering import triggers_disabled
+
+    with triggers_disabled(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM audit_auditevent")

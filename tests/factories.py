@@ -8,10 +8,18 @@ from alliance.charter.models import CharterAdhesion, CharterVersion
 from alliance.partners.models import PartnerKind, PartnerOrganisation
 from alliance.people.models import User
 from alliance.pupils.models import Guardian, GuardianRelationship, Pupil
-from alliance.tenancy.models import Division, Membership, Profession, Role, School, SchoolType, SchoolYear
+from alliance.tenancy.models import (
+    Division,
+    Membership,
+    Profession,
+    Role,
+    School,
+    SchoolType,
+    SchoolYear,
+)
 from alliance.tenancy.uai import uai_check_letter
 
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+PASSWORD = "correct-horse-battery-staple"
 
 
 def _uai(n: int) -> str:
@@ -61,7 +69,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -115,7 +123,9 @@ class CharterAdhesionFactory(factory.django.DjangoModelFactory):
     membership = factory.SubFactory(MembershipFactory)
     school = factory.SelfAttribute("membership.school")
     user = factory.SelfAttribute("membership.user")
-    charter_version = factory.SubFactory(CharterVersionFactory, school=factory.SelfAttribute("..school"))
+    charter_version = factory.SubFactory(
+        CharterVersionFactory, school=factory.SelfAttribute("..school")
+    )
     adhered_at = factory.LazyFunction(lambda: dt.datetime(2026, 9, 2, 8, 0, tzinfo=dt.UTC))
 
 

@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("ALLIANCE_TESTING", "1")
 
-from alliance.settings import *  # noqa: E402, F403
+from alliance.settings import *  # noqa: F403
 
 # Fast hashing in tests only; production keeps Argon2 first.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -80,7 +80,9 @@ class ChainBreak:
     reason: str
 
     def __str__(self) -> str:
-        return f"audit chain broken at sequence {self.sequence} (row id {self.row_id}): {self.reason}"
+        return (
+            f"audit chain broken at sequence {self.sequence} (row id {self.row_id}): {self.reason}"
+        )
 
 
 def first_break(events: Iterable[ChainedEvent]) -> ChainBreak | None:
@@ -102,7 +104,9 @@ def first_break(events: Iterable[ChainedEvent]) -> ChainBreak | None:
                 f"row(s) missing: expected sequence {expected_sequence}, found {event.sequence}",
             )
         if hash_of(event) != event.entry_hash:
-            return ChainBreak(event.sequence, row_id, "row altered: its content does not match its hash")
+            return ChainBreak(
+                event.sequence, row_id, "row altered: its content does not match its hash"
+            )
         if event.previous_hash != expected_previous:
             return ChainBreak(
                 event.sequence,

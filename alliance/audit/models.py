@@ -47,3 +47,6 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["sequence"]
         indexes = [models.Index(fields=["school_id", "object_type", "object_public_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}"

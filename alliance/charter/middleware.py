@@ -10,7 +10,15 @@ from alliance.charter.selectors import has_adhered_to_current
 
 #: The only pages a member who has not adhered may reach.
 OPEN_URL_NAMES = frozenset(
-    {"login", "logout", "charter", "charter_adhere", "charter_publish", "school_switch", "set_language"}
+    {
+        "login",
+        "logout",
+        "charter",
+        "charter_adhere",
+        "charter_publish",
+        "school_switch",
+        "set_language",
+    }
 )
 
 

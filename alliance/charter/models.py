@@ -45,7 +45,9 @@ class BoardPresentation(PublicIdModel):
     )
     presented_on = models.DateField(_("date of the board meeting"))
     minutes_reference = models.CharField(_("reference of the minutes"), max_length=100)
-    recorded_by = models.ForeignKey("tenancy.Membership", on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        "tenancy.Membership", on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("recorded at"))
 
     class Meta:
@@ -75,3 +77,6 @@ class CharterAdhesion(models.Model):
                 fields=["membership", "charter_version"], name="charter_adhesion_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"adhesion {self.membership_id} → v{self.charter_version_id}"

@@ -21,9 +21,10 @@ def has_adhered_to_current(membership: Membership | None) -> bool:
     if cached is not None:
         return bool(cached)
     current = charter_current(membership.school)
-    result = current is not None and CharterAdhesion.objects.filter(
-        membership=membership, charter_version=current
-    ).exists()
+    result = (
+        current is not None
+        and CharterAdhesion.objects.filter(membership=membership, charter_version=current).exists()
+    )
     membership._adhered_current = result  # type: ignore[attr-defined]
     return result
 

@@ -23,6 +23,12 @@ def is_head(membership: Membership | None) -> bool:
 
 
 @rules.predicate
+def is_school_staff(membership: Membership | None) -> bool:
+    """The membership is a member of the school's own staff (any profession)."""
+    return membership is not None and membership.role == Role.STAFF
+
+
+@rules.predicate
 def is_cpe(membership: Membership | None) -> bool:
     """The membership is a school staff member whose profession is CPE (vie scolaire)."""
     return (
@@ -38,6 +44,8 @@ def is_technical_admin(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.ADMIN
 
 
+# Browsing the school's pupils: the head and the school staff (see selectors.pupils_visible_to).
+can_view_pupils = is_live_adherent & (is_head | is_school_staff)
 # The head and the CPE keep the school's pupil records (identity, division, guardians).
 can_edit_pupils = is_live_adherent & (is_head | is_cpe)
 # Roster imports: the head, the CPE, or the technical admin (who sees only counts).
@@ -47,6 +55,7 @@ can_view_access_log = is_live_adherent & is_head
 # Publishing the charter and recording its board presentation: the head only.
 can_manage_charter = is_head
 
+rules.add_rule("pupils.view", can_view_pupils)
 rules.add_rule("pupils.edit", can_edit_pupils)
 rules.add_rule("pupils.import_roster", can_import_roster)
 rules.add_rule("audit.view_access_log", can_view_access_log)

@@ -67,7 +67,9 @@ def pupil_create(
 
 
 @transaction.atomic
-def pupil_update(*, actor: Membership, pupil: Pupil, expected_version: int, **changes: Any) -> Pupil:
+def pupil_update(
+    *, actor: Membership, pupil: Pupil, expected_version: int, **changes: Any
+) -> Pupil:
     """Apply ``changes``; refuse with a conflict when the pupil changed since ``expected_version``."""
     _check_can_edit(actor, pupil.school_id)
     unknown = set(changes) - set(PUPIL_FIELDS)
@@ -86,7 +88,9 @@ def pupil_update(*, actor: Membership, pupil: Pupil, expected_version: int, **ch
     )
     if updated != 1:
         raise EditConflictError(
-            _("Someone else changed this pupil while you were editing. Reload the page to see their changes.")
+            _(
+                "Someone else changed this pupil while you were editing. Reload the page to see their changes."
+            )
         )
     pupil.refresh_from_db()
     audit_record(action="update", target=pupil, membership=actor)

@@ -18,7 +18,9 @@ def school_create(*, name: str, uai: str, school_type: str, city: str = "") -> S
 
 
 @transaction.atomic
-def school_year_create(*, school: School, label: str, starts_on: dt.date, ends_on: dt.date) -> SchoolYear:
+def school_year_create(
+    *, school: School, label: str, starts_on: dt.date, ends_on: dt.date
+) -> SchoolYear:
     year = SchoolYear(school=school, label=label, starts_on=starts_on, ends_on=ends_on)
     year.full_clean()
     year.save()

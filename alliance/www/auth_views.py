@@ -17,8 +17,12 @@ class AllianceLoginView(LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         with transaction.atomic():
-            audit_record(action="login", actor=self.request.user, object_type="people.user",
-                         object_public_id=str(self.request.user.public_id))
+            audit_record(
+                action="login",
+                actor=self.request.user,
+                object_type="people.user",
+                object_public_id=str(self.request.user.public_id),
+            )
         return response
 
     def form_invalid(self, form):
@@ -31,7 +35,11 @@ class AllianceLoginView(LoginView):
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         with transaction.atomic():
-            audit_record(action="logout", actor=request.user, object_type="people.user",
-                         object_public_id=str(request.user.public_id))
+            audit_record(
+                action="logout",
+                actor=request.user,
+                object_type="people.user",
+                object_public_id=str(request.user.public_id),
+            )
     auth.logout(request)
     return redirect("login")

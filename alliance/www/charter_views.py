@@ -30,7 +30,9 @@ def charter(request: HttpRequest) -> HttpResponse:
     if current is not None and can_manage_charter(membership):
         live = Membership.objects.live().filter(school=membership.school)
         adhered_ids = set(
-            CharterAdhesion.objects.filter(charter_version=current).values_list("membership_id", flat=True)
+            CharterAdhesion.objects.filter(charter_version=current).values_list(
+                "membership_id", flat=True
+            )
         )
         context["adherent_count"] = sum(1 for m in live if m.pk in adhered_ids)
         context["member_count"] = live.count()
@@ -43,7 +45,9 @@ def charter_adhere(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     current = charter_current(membership.school)
     if current is None or request.POST.get("version") != str(current.public_id):
-        messages.error(request, _("The charter changed meanwhile: read the current version before adhering."))
+        messages.error(
+            request, _("The charter changed meanwhile: read the current version before adhering.")
+        )
         return redirect("charter")
     services.charter_adhere(membership=membership, version=current)
     messages.success(request, _("You adhered to the charter. Thank you."))
@@ -67,7 +71,9 @@ def charter_publish(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _("New version published: every member must adhere again."))
+                messages.success(
+                    request, _("New version published: every member must adhere again.")
+                )
                 return redirect("charter")
     else:
         title, body = (current.title, current.body) if current else services.default_charter_text()

@@ -20,7 +20,9 @@ def membership_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     return wrapper
 
 
-def rule_required(predicate: Callable[[object], bool]) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def rule_required(
+    predicate: Callable[[object], bool],
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """The acting membership must satisfy ``predicate``; otherwise 404 (nothing leaks)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

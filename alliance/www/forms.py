@@ -2,10 +2,23 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from dsfr.forms import DsfrBaseForm
+from dsfr.forms import DsfrBaseForm as _DsfrBaseForm
 
 from alliance.pupils.models import GuardianRelationship
 from alliance.tenancy.models import Division
+
+
+class DsfrBaseForm(_DsfrBaseForm):
+    """django-dsfr's form, marking optional fields (the DSFR's current guidance).
+
+    We set the context ourselves: django-dsfr's own ``get_context`` warns either
+    way during its transition, and warnings are errors in our tests.
+    """
+
+    def get_context(self) -> dict:
+        context = forms.Form.get_context(self)
+        context["DSFR_MARK_OPTIONAL_FIELDS"] = True
+        return context
 
 
 class DateInput(forms.DateInput):

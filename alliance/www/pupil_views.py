@@ -15,17 +15,22 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import audit_record_view
 from alliance.people.models import User
 from alliance.pupils import services
-from alliance.pupils.perms import can_edit_pupils, can_import_roster, can_view_access_log
+from alliance.pupils.perms import (
+    can_edit_pupils,
+    can_import_roster,
+    can_view_access_log,
+    can_view_pupils,
+)
 from alliance.pupils.roster import RosterError, roster_import_file
 from alliance.pupils.selectors import pupil_get_visible, pupils_search
 from alliance.tenancy.models import Division, Membership
-from alliance.www.decorators import membership_required, rule_required
+from alliance.www.decorators import rule_required
 from alliance.www.forms import GuardianForm, PupilForm, RosterImportForm
 
 PAGE_SIZE = 50
 
 
-@membership_required
+@rule_required(can_view_pupils)
 def pupil_list(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     query = request.GET.get("q", "")[:100]
@@ -49,7 +54,7 @@ def pupil_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@membership_required
+@rule_required(can_view_pupils)
 def pupil_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     pupil = pupil_get_visible(membership, public_id)
@@ -93,7 +98,9 @@ def pupil_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             data = dict(form.cleaned_data)
             version = data.pop("version") or 0
             try:
-                services.pupil_update(actor=membership, pupil=pupil, expected_version=version, **data)
+                services.pupil_update(
+                    actor=membership, pupil=pupil, expected_version=version, **data
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -147,7 +154,9 @@ def roster_import(request: HttpRequest) -> HttpResponse:
             )
         except RosterError as exc:
             error = exc
-    return render(request, "www/roster_import.html", {"form": form, "report": report, "error": error})
+    return render(
+        request, "www/roster_import.html", {"form": form, "report": report, "error": error}
+    )
 
 
 def _access_events(events):
@@ -172,9 +181,13 @@ def pupil_access_log(request: HttpRequest, public_id: str) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     pupil = pupil_get_visible(membership, public_id)
     events = AuditEvent.objects.filter(
-        school_id=membership.school_id, object_type="pupils.pupil", object_public_id=str(pupil.public_id)
+        school_id=membership.school_id,
+        object_type="pupils.pupil",
+        object_public_id=str(pupil.public_id),
     ).order_by("-sequence")[:500]
-    return render(request, "www/pupil_access_log.html", {"pupil": pupil, "rows": _access_events(events)})
+    return render(
+        request, "www/pupil_access_log.html", {"pupil": pupil, "rows": _access_events(events)}
+    )
 
 
 @rule_required(can_view_access_log)

@@ -23,6 +23,8 @@ urlpatterns = [
         pupil_views.guardian_create,
         name="guardian_create",
     ),
-    path("pupils/<uuid:public_id>/access-log/", pupil_views.pupil_access_log, name="pupil_access_log"),
+    path(
+        "pupils/<uuid:public_id>/access-log/", pupil_views.pupil_access_log, name="pupil_access_log"
+    ),
     path("access-log/", pupil_views.school_access_log, name="access_log"),
 ]
