@@ -1,5 +1,7 @@
 """People who log in. What they may do depends on their memberships (``tenancy``)."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -27,9 +29,9 @@ class User(PublicIdModel, AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = AllianceUserManager()
+    objects: ClassVar[AllianceUserManager] = AllianceUserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -1,11 +1,13 @@
 """Reads of schools and memberships."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from alliance.tenancy.models import Membership
 
 
-def live_memberships_of(user: object) -> QuerySet[Membership]:
+def live_memberships_of(user: Any) -> QuerySet[Membership]:
     """The memberships a logged-in user may act through today, in a stable order."""
     if not getattr(user, "is_authenticated", False):
         return Membership.objects.none()

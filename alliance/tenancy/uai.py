@@ -21,7 +21,7 @@ def uai_check_letter(body: str) -> str:
 
 def is_valid_uai(value: str) -> bool:
     match = UAI_PATTERN.match(value or "")
-    return bool(match) and uai_check_letter(match["body"]) == match["key"]
+    return match is not None and uai_check_letter(match["body"]) == match["key"]
 
 
 def validate_uai(value: str) -> None:
