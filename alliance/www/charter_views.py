@@ -34,8 +34,10 @@ def charter(request: HttpRequest) -> HttpResponse:
                 "membership_id", flat=True
             )
         )
+        live = list(live.select_related("user", "partner_organisation").order_by("user__last_name"))
         context["adherent_count"] = sum(1 for m in live if m.pk in adhered_ids)
-        context["member_count"] = live.count()
+        context["member_count"] = len(live)
+        context["not_adhered"] = [m for m in live if m.pk not in adhered_ids]
     return render(request, "www/charter.html", context)
 
 

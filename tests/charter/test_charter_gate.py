@@ -161,3 +161,11 @@ def test_a_school_without_a_charter_shows_no_pupil(client, school, pupil):
     assert response.status_code == 302
     services.charter_adhere(membership=head, version=charter_current(school))
     assert list(pupils_visible_to(head)) == [pupil]
+
+
+def test_the_head_sees_who_has_not_adhered(client, school, charter, head, teacher):
+    newcomer = factories.MembershipFactory(school=school)
+    login(client, head)
+    page = client.get(reverse("charter")).content.decode()
+    assert newcomer.user.last_name in page
+    assert teacher.user.last_name not in page.split('id="not-adhered"')[-1].split("</details>")[0]
