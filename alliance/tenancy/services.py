@@ -1,11 +1,16 @@
 """Writes on schools and memberships."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from alliance.audit.services import audit_record
 from alliance.tenancy.models import Division, Membership, School, SchoolYear
+
+if TYPE_CHECKING:
+    from alliance.partners.models import PartnerOrganisation
+    from alliance.people.models import User
 
 
 @transaction.atomic
@@ -37,13 +42,13 @@ def division_get_or_create(*, school_year: SchoolYear, code: str, level: str = "
 @transaction.atomic
 def membership_create(
     *,
-    user: object,
+    user: "User",
     school: School,
     role: str,
     profession: str,
     valid_from: dt.date,
     valid_until: dt.date | None = None,
-    partner_organisation: object = None,
+    partner_organisation: "PartnerOrganisation | None" = None,
     actor: Membership | None = None,
 ) -> Membership:
     membership = Membership(
