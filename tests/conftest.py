@@ -1,7 +1,10 @@
 """Shared fixtures. Invalid template variables in Alliance's own templates fail the test."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from alliance.charter.services import charter_adhere
 from tests import factories
@@ -91,27 +94,41 @@ def login(client, membership):
     return client
 
 
-@pytest.fixture(autouse=True)
-def _audit_rows_flushable(request):
-    """Let transactional tests flush the append-only audit table at teardown.
+def _audit_trigger_statements(up: bool) -> list[str]:
+    from alliance.audit import triggers
 
-    The flush runs in the teardown of ``transactional_db``; this fixture is set
-    up after it, so its teardown runs first and empties the table past the triggers.
+    if connection.vendor == "sqlite":
+        return triggers.SQLITE_UP if up else triggers.SQLITE_DOWN
+    if connection.vendor == "postgresql":
+        action = "ENABLE" if up else "DISABLE"
+        return [f"ALTER TABLE {triggers.TABLE} {action} TRIGGER USER"]
+    raise RuntimeError(f"no audit triggers known for {connection.vendor}")
+
+
+@pytest.fixture
+def _audit_triggers_put_back(django_db_blocker) -> Iterator[dict[str, bool]]:
+    """Torn down after the flush: put the audit triggers back for the tests that follow."""
+    state = {"lifted": False}
+    yield state
+    if state["lifted"]:
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            for statement in _audit_trigger_statements(up=True):
+                cursor.execute(statement)
+
+
+@pytest.fixture
+def transactional_db(
+    _audit_triggers_put_back, _django_db_helper, django_db_blocker
+) -> Iterator[None]:
+    """pytest-django's ``transactional_db`` (which ``live_server`` asks for), made flushable.
+
+    The flush that ends a transactional test is refused by the audit table's append-only
+    triggers, so they are lifted just before it (this teardown runs before
+    ``_django_db_helper``'s flush) and put back just after it (``_audit_triggers_put_back``
+    is set up before ``_django_db_helper``, hence torn down after it).
     """
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (
-        "transactional_db" in request.fixturenames
-        or "live_server" in request.fixturenames
-        or (marker is not None and marker.kwargs.get("transaction", False))
-    )
-    if not transactional:
-        yield
-        return
-    request.getfixturevalue("transactional_db")
     yield
-    from django.db import connection
-
-    from tests.audit.tampering import triggers_disabled
-
-    with triggers_disabled(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM audit_auditevent")
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for statement in _audit_trigger_statements(up=False):
+            cursor.execute(statement)
+    _audit_triggers_put_back["lifted"] = True

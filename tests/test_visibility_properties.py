@@ -44,7 +44,11 @@ class VisibilityProperties(TestCase):
         for spec in specs:
             school = schools[spec["school"]]
             starts = TODAY + dt.timedelta(days=spec["starts"])
-            ends = None if spec["ends"] is None else max(starts, TODAY + dt.timedelta(days=spec["ends"]))
+            ends = (
+                None
+                if spec["ends"] is None
+                else max(starts, TODAY + dt.timedelta(days=spec["ends"]))
+            )
             extra = {}
             if spec["role"] == Role.PARTNER:
                 extra["partner_organisation"] = factories.PartnerOrganisationFactory()

@@ -24,7 +24,12 @@ def test_real_uai_codes_are_valid(uai):
 
 @pytest.mark.parametrize(
     ("uai", "code"),
-    [("0750655F", "uai_check_letter"), ("075065E", "uai_format"), ("0750655e", "uai_format"), ("", "uai_format")],
+    [
+        ("0750655F", "uai_check_letter"),
+        ("075065E", "uai_format"),
+        ("0750655e", "uai_format"),
+        ("", "uai_format"),
+    ],
 )
 def test_bad_uai_codes_are_refused_with_a_reason(uai, code):
     with pytest.raises(ValidationError) as info:
@@ -50,14 +55,18 @@ def test_memberships_are_live_only_within_their_dates(db):
     future = factories.MembershipFactory(valid_from=dt.date.today() + dt.timedelta(days=3))
     disabled = factories.MembershipFactory(user=factories.UserFactory(is_active=False))
     assert set(Membership.objects.live()) == {live}
-    assert live.is_live() and not expired.is_live() and not future.is_live() and not disabled.is_live()
+    assert (
+        live.is_live() and not expired.is_live() and not future.is_live() and not disabled.is_live()
+    )
 
 
 def test_a_partner_membership_needs_an_organisation(db):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        factories.MembershipFactory(role="partner", profession="volunteer", partner_organisation=None)
+        factories.MembershipFactory(
+            role="partner", profession="volunteer", partner_organisation=None
+        )
 
 
 def test_passwords_are_hashed_with_argon2_in_production():
