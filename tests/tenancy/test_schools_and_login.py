@@ -98,3 +98,16 @@ def test_anonymous_visitors_are_sent_to_login(client, db):
     response = client.get(reverse("pupil_list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_french_by_default_whatever_the_browser_says(client, db):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "fr"
+    assert '<html lang="fr"' in response.content.decode()
+
+
+def test_english_when_chosen(client, db):
+    client.post(reverse("set_language"), {"language": "en", "next": "/login/"})
+    response = client.get(reverse("login"))
+    assert response["Content-Language"] == "en"
+    assert '<html lang="en"' in response.content.decode()
