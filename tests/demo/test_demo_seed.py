@@ -418,10 +418,11 @@ def test_login_table_lists_every_persona(demo):
     assert "psyen@demo.example.fr" in table and "collège, LP" in table
 
 
-def test_the_documentation_lists_every_login_and_the_password():
+@pytest.mark.parametrize("document", ["docs/demo.md", "README.md"])
+def test_the_documentation_lists_every_login_and_the_password(document):
     from django.conf import settings
 
-    doc = (settings.BASE_DIR / "docs" / "demo.md").read_text(encoding="utf-8")
+    doc = (settings.BASE_DIR / document).read_text(encoding="utf-8")
     assert DEMO_PASSWORD in doc
     for persona in PERSONAS:
         row = next(line for line in doc.splitlines() if f"`{persona.email}`" in line)
