@@ -7,6 +7,13 @@ embedded SQLite demo, the test suite and an académie deployment on PostgreSQL:
 - ``ALLIANCE_SECRET_KEY``: required when ``ALLIANCE_DEBUG`` is off.
 - ``ALLIANCE_DEBUG``: ``1`` for development (the demo sets it).
 - ``ALLIANCE_ALLOWED_HOSTS``: comma-separated host names.
+- ``ALLIANCE_TASKS_BACKEND``: ``database`` (background jobs run by ``manage.py db_worker``) or
+  ``immediate`` (jobs run inside the request). Default: ``immediate`` with ``ALLIANCE_DEBUG=1``
+  and in tests, ``database`` otherwise (docs/decisions/0006-background-jobs.md).
+- ``ALLIANCE_JOBS_INLINE_MAX_ROWS``: imports of at most this many rows run inline (2000).
+- ``ALLIANCE_CERTIFIED_HEALTH_HOSTING``: ``1`` only when the deployment runs on certified
+  health-data hosting (HDS); otherwise health and social professionals record only published
+  summary items, never note bodies (docs/decisions/0007-need-to-know-and-secrecy.md).
 """
 
 import os
@@ -41,13 +48,20 @@ INSTALLED_APPS = [
     "dsfr",
     "widget_tweaks",
     "rules.apps.AutodiscoverRulesConfig",
+    "django_tasks",
+    "django_tasks_db",
     "alliance.core",
     "alliance.people",
     "alliance.tenancy",
     "alliance.partners",
     "alliance.charter",
     "alliance.pupils",
+    "alliance.cases",
+    "alliance.meetings",
+    "alliance.plans",
     "alliance.audit",
+    "alliance.jobs",
+    "alliance.detection",
     "alliance.www",
     "alliance.demo",
 ]
@@ -152,6 +166,23 @@ if not DEBUG and os.environ.get("ALLIANCE_TESTING") != "1":
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Certified health-data hosting (HDS): without it, secrecy-bound professions store no notes.
+ALLIANCE_CERTIFIED_HEALTH_HOSTING = os.environ.get("ALLIANCE_CERTIFIED_HEALTH_HOSTING", "0") == "1"
+
+# Background jobs (django-tasks): the database backend with `manage.py db_worker` processes in
+# production; the immediate backend (inline, no worker) in tests and in the demo.
+_TASKS_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_TASKS_DEFAULT = "immediate" if DEBUG or os.environ.get("ALLIANCE_TESTING") == "1" else "database"
+TASKS = {
+    "default": {
+        "BACKEND": _TASKS_BACKENDS[os.environ.get("ALLIANCE_TASKS_BACKEND", _TASKS_DEFAULT)],
+    }
+}
+JOBS_INLINE_MAX_ROWS = int(os.environ.get("ALLIANCE_JOBS_INLINE_MAX_ROWS", "2000"))
 
 # django-dsfr reads its integrity checksums from the package.
 DSFR_USE_INTEGRITY_CHECKSUMS = True

@@ -8,3 +8,6 @@ from alliance.settings import *  # noqa: F403
 
 # Fast hashing in tests only; production keeps Argon2 first.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Background jobs run inline in tests (django-tasks' immediate backend).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -13,6 +13,15 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from alliance.audit.models import AuditEvent
+from alliance.cases import services as case_services
+from alliance.cases.models import (
+    Case,
+    CaseNote,
+    CaseReferral,
+    CaseTeamMember,
+    FamilyContact,
+    FamilyContactException,
+)
 from alliance.charter.models import BoardPresentation, CharterAdhesion, CharterVersion
 from alliance.pupils.models import Guardian, Pupil, RosterImport
 from alliance.tenancy.models import Membership, Profession, Role
@@ -33,6 +42,13 @@ STAFF = {
 PUPIL_READERS = HEADS | STAFF
 PUPIL_EDITORS = HEADS | {"cpe"}
 ADHERED_MEMBERS = PUPIL_READERS | {"partner", "volunteer", "district", "admin"}
+# The world's case: the head sees it; its team is the CPE (referent), the form tutor and the
+# nurse — not the teacher nor any other staff member (need-to-know).
+CASE_TEAM = {"cpe", "form_tutor", "nurse"}
+CASE_READERS = HEADS | CASE_TEAM
+CASE_STEERERS = HEADS | {"cpe"}
+CASE_MARKER = "ZXQ-MATRIX-CASE-REASON"
+NURSE_SECRET = "ZXQ-MATRIX-NURSE-SECRET"
 
 PERSONAS = {
     # name: (role, profession)
@@ -64,6 +80,7 @@ class World:
     pupil: object
     other_pupil: object
     members: dict = field(default_factory=dict)
+    case: object = None
 
 
 @pytest.fixture
@@ -96,7 +113,41 @@ def world(db):
     )
     members["outsider"] = adhered(factories.MembershipFactory(school=other, head=True))
     members["anonymous"] = None
-    return World(school, other, pupil, other_pupil, members)
+    return World(school, other, pupil, other_pupil, members, case=_world_case(pupil, members))
+
+
+def _world_case(pupil, members):
+    """A case of the school's pupil, its team, a family contact, the nurse's summary and secret."""
+    from django.test import override_settings
+
+    from alliance.core import clock
+
+    head = members["head"]
+    case = case_services.case_refer(actor=members["cpe"], pupil=pupil, reason=CASE_MARKER).case
+    case_services.case_assign_referent(case=case, actor=head, referent=members["cpe"])
+    for name in ("form_tutor", "nurse"):
+        case_services.case_team_add(case=case, actor=head, membership=members[name])
+    case_services.family_contact_record(
+        case=case,
+        actor=members["cpe"],
+        contacted_on=clock.today(),
+        channel="phone",
+        reached=True,
+        guardian=pupil.guardians.first(),
+    )
+    case_services.case_note_create(
+        case=case,
+        actor=members["nurse"],
+        audience="team",
+        body="suivi infirmier en cours",
+        is_summary_item=True,
+    )
+    with override_settings(ALLIANCE_CERTIFIED_HEALTH_HOSTING=True):
+        case_services.case_note_create(
+            case=case, actor=members["nurse"], audience="profession", body=NURSE_SECRET
+        )
+    case.refresh_from_db()
+    return case
 
 
 def _pupil_kwargs(world):
@@ -109,6 +160,112 @@ def _other_pupil_kwargs(world):
 
 def _no_kwargs(world):
     return {}
+
+
+def _case_kwargs(world):
+    return {"public_id": world.case.public_id}
+
+
+# --- GPDS meetings, action plans, dashboard (docs/decisions/0008-meetings-plans-dashboard.md).
+# Built on demand from the world's case, so the other views' tests keep the world as it is:
+# a meeting held a week ago (the head, the CPE and the PsyEN present) examined the case, whose
+# plan (one action) is active and under review; a second meeting is convened for next week
+# (the head, the CPE and the PsyEN convened). The PsyEN is not on the case team.
+MEETING_CONVENED = {"cpe", "psyen"}
+MEETING_READERS = HEADS | MEETING_CONVENED | CASE_TEAM
+
+
+def _gpds(world):
+    cache = world.__dict__.setdefault("_gpds", {})
+    if cache:
+        return cache
+    import datetime as dt
+
+    from alliance.core import clock
+    from alliance.meetings import services as meeting_services
+    from alliance.meetings.models import Attendance
+    from alliance.plans import services as plan_services
+    from alliance.plans.models import ActionType
+
+    head, members = world.members["head"], world.members
+    convened = [head, members["cpe"], members["psyen"]]
+    held = meeting_services.meeting_convene(
+        actor=head,
+        starts_at=clock.now() - dt.timedelta(days=7),
+        place="B12",
+        members=convened,
+        cases=[world.case],
+    )
+    meeting_services.meeting_record_attendance(
+        actor=head,
+        meeting=held,
+        expected_version=held.version,
+        attendance={m.pk: Attendance.PRESENT for m in convened},
+    )
+    item = held.agenda_items.get()
+    meeting_services.agenda_item_record(
+        actor=head,
+        item=item,
+        expected_version=item.version,
+        situation_summary="",
+        decisions="Tutorat",
+    )
+    world.case.refresh_from_db()
+    plan = plan_services.plan_create(actor=head, case=world.case)
+    action = plan_services.plan_action_add(
+        actor=head,
+        plan=plan,
+        expected_version=plan.version,
+        goals=["Rendre ses devoirs"],
+        action_type=ActionType.objects.filter(school=world.school).first(),
+        time_frame="in_school",
+        owner=members["form_tutor"],
+        starts_on=clock.today(),
+        frequency="weekly",
+    )
+    plan.refresh_from_db()
+    plan_services.plan_activate(
+        actor=head,
+        plan=plan,
+        expected_version=plan.version,
+        next_review_on=clock.today() + dt.timedelta(days=42),
+    )
+    review = plan_services.plan_review_open(actor=head, plan=plan, expected_version=plan.version)
+    coming = meeting_services.meeting_convene(
+        actor=head,
+        starts_at=clock.now() + dt.timedelta(days=7),
+        place="B12",
+        members=convened,
+        cases=[world.case],
+    )
+    world.case.refresh_from_db()
+    cache.update(held=held, item=item, plan=plan, action=action, review=review, coming=coming)
+    return cache
+
+
+def _held_meeting_kwargs(world):
+    return {"public_id": _gpds(world)["held"].public_id}
+
+
+def _coming_meeting_kwargs(world):
+    return {"public_id": _gpds(world)["coming"].public_id}
+
+
+def _agenda_item_kwargs(world):
+    gpds = _gpds(world)
+    return {"public_id": gpds["held"].public_id, "item_id": gpds["item"].public_id}
+
+
+def _plan_kwargs(world):
+    return {"public_id": _gpds(world)["plan"].public_id}
+
+
+def _action_kwargs(world):
+    return {"public_id": _gpds(world)["action"].public_id}
+
+
+def _review_kwargs(world):
+    return {"public_id": _gpds(world)["review"].public_id}
 
 
 @dataclass(frozen=True)
@@ -126,6 +283,45 @@ class ViewCase:
 
 def case(kwargs, readers, **options):
     return ViewCase(kwargs, frozenset(readers), **options)
+
+
+# --- Vie-scolaire events import (docs/formats/events.md): a file staged by the CPE and its
+# dry-run job (queued), both of the world's school. The file names the world's pupil: the
+# technical admin, who imports but may not see pupils, gets the preview with names masked.
+EVENT_IMPORTERS = PUPIL_EDITORS | {"admin"}
+
+
+def _event_import(world):
+    cache = world.__dict__.setdefault("_events", {})
+    if cache:
+        return cache
+    from alliance.jobs import services as job_services
+
+    name = f"{world.pupil.last_name} {world.pupil.first_name}"
+    data = f"Élève;Classe;Date début\r\n{name};4E B;14/09/2026\r\n".encode()
+    cpe = world.members["cpe"]
+    upload = job_services.staged_upload_create(
+        actor=cpe, kind="absences", filename="absences.csv", data=data, params={"rows": 1}
+    )
+    job = job_services.import_job_create(
+        actor=cpe,
+        handler="detection.events",
+        kind="absences",
+        upload=upload,
+        params={"mapping": {"pupil_name": 0, "start": 2}, "period": ""},
+        dry_run=True,
+        total=1,
+    )
+    cache.update(upload=upload, job=job)
+    return cache
+
+
+def _event_upload_kwargs(world):
+    return {"public_id": _event_import(world)["upload"].public_id}
+
+
+def _event_job_kwargs(world):
+    return {"public_id": _event_import(world)["job"].public_id}
 
 
 VIEW_MATRIX = {
@@ -165,6 +361,13 @@ VIEW_MATRIX = {
         post_data={"last_name": "Intrus", "first_name": "Eve", "birth_date": "2012-01-01"},
     ),
     "roster_import": case(_no_kwargs, PUPIL_EDITORS | {"outsider", "admin"}),
+    "roster_import_confirm": case(
+        _no_kwargs,
+        PUPIL_EDITORS | {"outsider", "admin"},
+        get_allowed=False,
+        post_data={"token": "x" * 43},
+    ),
+    "roster_import_history": case(_no_kwargs, PUPIL_EDITORS | {"outsider", "admin"}),
     "pupil_detail": case(_pupil_kwargs, PUPIL_READERS),
     "pupil_edit": case(
         _pupil_kwargs,
@@ -181,6 +384,105 @@ VIEW_MATRIX = {
     ),
     "pupil_access_log": case(_pupil_kwargs, HEADS),
     "access_log": case(_no_kwargs, HEADS | {"outsider"}),
+    # Cases: see docs/decisions/0007-need-to-know-and-secrecy.md.
+    "case_list": case(_no_kwargs, PUPIL_READERS | {"outsider"}),
+    "case_refer": case(_pupil_kwargs, PUPIL_READERS, post_data={"reason": "Intrusion"}),
+    "case_detail": case(_case_kwargs, CASE_READERS),
+    "case_edit": case(_case_kwargs, CASE_STEERERS, post_data={"reason": "Piraté", "version": "5"}),
+    "case_transition": case(
+        _case_kwargs,
+        CASE_STEERERS,
+        get_allowed=False,
+        post_data={"action": "examine", "version": "5"},
+    ),
+    "case_close": case(
+        _case_kwargs,
+        CASE_STEERERS,
+        get_allowed=False,
+        post_data={"outcome": "other", "version": "5"},
+    ),
+    "case_reopen": case(
+        _case_kwargs, HEADS, get_allowed=False, post_data={"reason": "x", "version": "5"}
+    ),
+    "case_family_contact": case(
+        _case_kwargs,
+        CASE_READERS,
+        get_allowed=False,
+        post_data={"contacted_on": "2026-10-01", "channel": "phone", "reached": "on"},
+    ),
+    "case_exception": case(
+        _case_kwargs, CASE_READERS, get_allowed=False, post_data={"reason": "Intrusion"}
+    ),
+    "case_team_add": case(
+        _case_kwargs, HEADS, get_allowed=False, post_data={"membership": str(uuid.uuid4())}
+    ),
+    "case_team_remove": case(
+        _case_kwargs, HEADS, get_allowed=False, post_data={"membership": str(uuid.uuid4())}
+    ),
+    "case_referent": case(
+        _case_kwargs,
+        HEADS,
+        get_allowed=False,
+        post_data={"membership": str(uuid.uuid4()), "version": "5"},
+    ),
+    "case_note": case(
+        _case_kwargs,
+        CASE_READERS,
+        get_allowed=False,
+        post_data={"audience": "team", "body": "Intrusion"},
+    ),
+    # GPDS meetings (need-to-know per agenda item), action plans, the head's dashboard.
+    "meeting_list": case(_no_kwargs, PUPIL_READERS | {"outsider"}),
+    "meeting_create": case(
+        _no_kwargs,
+        HEADS | {"outsider"},
+        post_data={"date": "2026-12-03", "time": "12:30", "duration_minutes": "60", "place": "X"},
+    ),
+    "meeting_detail": case(_held_meeting_kwargs, MEETING_READERS),
+    "meeting_minutes_pdf": case(_held_meeting_kwargs, MEETING_READERS),
+    "meeting_edit": case(
+        _coming_meeting_kwargs, HEADS, post_data={"place": "Ailleurs", "version": "1"}
+    ),
+    "meeting_cancel": case(
+        _coming_meeting_kwargs, HEADS, get_allowed=False, post_data={"version": "1"}
+    ),
+    "meeting_attendance": case(_coming_meeting_kwargs, HEADS, post_data={"version": "1"}),
+    "agenda_item_record": case(
+        _agenda_item_kwargs, HEADS, post_data={"decisions": "Piraté", "version": "2"}
+    ),
+    "plan_for_case": case(_case_kwargs, CASE_READERS, post_data={"start": "1"}),
+    "plan_detail": case(_plan_kwargs, CASE_READERS),
+    "plan_action_add": case(_plan_kwargs, CASE_READERS, post_data={"goals": "x", "version": "9"}),
+    "plan_action_edit": case(
+        _action_kwargs, CASE_READERS, post_data={"status": "stopped", "version": "1"}
+    ),
+    "plan_activate": case(_plan_kwargs, CASE_STEERERS, post_data={"version": "9"}),
+    "plan_agreement_add": case(
+        _plan_kwargs, CASE_READERS, post_data={"party": "pupil", "channel": "phone"}
+    ),
+    "plan_review_open": case(
+        _plan_kwargs, CASE_STEERERS, get_allowed=False, post_data={"version": "9"}
+    ),
+    "plan_review": case(_review_kwargs, CASE_STEERERS, post_data={"version": "9"}),
+    "action_types": case(
+        _no_kwargs, HEADS | {"outsider"}, post_data={"do": "add", "label": "Piratage"}
+    ),
+    "dashboard": case(_no_kwargs, HEADS | {"outsider"}),
+    # Vie-scolaire events import: those who may import (head, CPE, technical admin).
+    "event_import_upload": case(
+        _no_kwargs, EVENT_IMPORTERS | {"outsider"}, post_data={"kind": "absences"}
+    ),
+    "event_import_mapping": case(
+        _event_upload_kwargs,
+        EVENT_IMPORTERS,
+        post_data={"pupil_name": "0", "start": "2", "confirm": "1"},
+    ),
+    "event_import_job": case(_event_job_kwargs, EVENT_IMPORTERS),
+    "event_import_job_progress": case(_event_job_kwargs, EVENT_IMPORTERS),
+    "event_import_run": case(
+        _event_job_kwargs, EVENT_IMPORTERS, get_allowed=False, post_data={"confirm": "1"}
+    ),
+    "event_import_history": case(_no_kwargs, EVENT_IMPORTERS | {"outsider"}),
 }
 
 
@@ -229,6 +531,45 @@ def snapshot():
         "imports": RosterImport.objects.count(),
         "memberships": Membership.objects.count(),
         "audit": AuditEvent.objects.count(),
+        "cases": sorted(
+            Case.objects.values_list("public_id", "status", "reason", "referent_id", "version")
+        ),
+        "referrals": CaseReferral.objects.count(),
+        "team": sorted(CaseTeamMember.objects.values_list("membership_id", "removed_at")),
+        "contacts": FamilyContact.objects.count(),
+        "exceptions": FamilyContactException.objects.count(),
+        "notes": CaseNote.objects.count(),
+        **_gpds_snapshot(),
+        **_events_snapshot(),
+    }
+
+
+def _events_snapshot():
+    from alliance.detection.models import Absence, ColumnMapping, EventImport
+    from alliance.jobs.models import ImportJob, StagedUpload
+
+    return {
+        "event_imports": EventImport.objects.count(),
+        "absences": Absence.objects.count(),
+        "column_mappings": ColumnMapping.objects.count(),
+        "import_jobs": sorted(ImportJob.objects.values_list("pk", "status")),
+        "staged_uploads": StagedUpload.objects.count(),
+    }
+
+
+def _gpds_snapshot():
+    from alliance.meetings.models import AgendaItem, Meeting, MeetingParticipant
+    from alliance.plans.models import ActionPlan, ActionType, PlanAction, PlanAgreement, PlanReview
+
+    return {
+        "meetings": sorted(Meeting.objects.values_list("public_id", "status", "place", "version")),
+        "participants": sorted(MeetingParticipant.objects.values_list("pk", "attendance")),
+        "agenda": sorted(AgendaItem.objects.values_list("pk", "decisions", "version")),
+        "plans": sorted(ActionPlan.objects.values_list("pk", "version", "activated_at")),
+        "actions": sorted(PlanAction.objects.values_list("pk", "status", "version")),
+        "agreements": PlanAgreement.objects.count(),
+        "reviews": sorted(PlanReview.objects.values_list("pk", "status")),
+        "action_types": ActionType.objects.count(),
     }
 
 
@@ -258,6 +599,12 @@ def test_view_answers_each_persona_as_the_matrix_says(client, world, name):
             assert world.other_pupil.last_name not in body, (
                 f"{persona} saw another school's pupil in {name}"
             )
+        # Need-to-know: no trace of the case outside its readers; the nurse's secret, hers only.
+        if persona not in CASE_READERS:
+            assert CASE_MARKER not in body, f"{persona} saw the case in {name}"
+            assert str(world.case.public_id) not in body, f"{persona} saw the case id in {name}"
+        if persona != "nurse":
+            assert NURSE_SECRET not in body, f"{persona} saw the nurse's note in {name}"
 
 
 @pytest.mark.parametrize("name", sorted(n for n, v in VIEW_MATRIX.items() if v.post_data))

@@ -26,6 +26,13 @@ CASCADE_ALLOWED = {
     "charter.BoardPresentation.charter_version": "a board presentation means nothing without its version",
     "charter.CharterAdhesion.school": "tenant key; the adhesion's membership PROTECTs the school",
     "pupils.Guardian.pupil": "a guardian is part of the pupil's record, erased with it",
+    # Imported vie-scolaire events are part of the pupil's record: erasing the pupil (end of
+    # retention, right to erasure) erases them; PROTECT would keep pupils' data forever.
+    "detection.Absence.pupil": "an absence is part of the pupil's record, erased with it",
+    "detection.Lateness.pupil": "a lateness is part of the pupil's record, erased with it",
+    "detection.Sanction.pupil": "a sanction is part of the pupil's record, erased with it",
+    "detection.Mark.pupil": "a mark is part of the pupil's record, erased with it",
+    "detection.PeriodCount.pupil": "a period count is part of the pupil's record, erased with it",
 }
 
 

@@ -48,6 +48,8 @@ from alliance.charter.services import (
 )
 from alliance.core import clock
 from alliance.demo import names
+from alliance.demo.cases import seed_cases
+from alliance.demo.meetings import PARIS, seed_meetings, story_clock
 from alliance.partners.models import PartnerKind, PartnerOrganisation
 from alliance.people.models import User
 from alliance.pupils.models import Guardian, GuardianRelationship, Pupil
@@ -663,6 +665,18 @@ def _seed(total_pupils: int, seed: int) -> None:
         _write(school, chunk)
         # One event for the whole seeding of the school, and nobody's data in it.
         audit_record(action="import", object_type="demo.seed", school=school)
+
+    # The field stories (alliance/demo/cases.py, alliance/demo/meetings.py), played so that
+    # they lie mostly in the past: the cases open about ten weeks ago (but not before the
+    # third week of the school year), then the meeting, the plan and its review follow.
+    story_start = dt.datetime.combine(
+        max(today - dt.timedelta(weeks=10), years[COLLEGE.key].starts_on + dt.timedelta(weeks=2)),
+        dt.time(9, 0),
+        tzinfo=PARIS,
+    )
+    with story_clock(story_start):
+        seed_cases(college=schools[COLLEGE.key], lp=schools[LP.key])
+    seed_meetings(college=schools[COLLEGE.key])
 
 
 def _write(school: School, chunk: list[tuple[Division, PupilRow]]) -> None:

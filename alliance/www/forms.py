@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm as _DsfrBaseForm
 
+from alliance.pupils.imports.pipeline import MAX_FILE_SIZE
 from alliance.pupils.models import GuardianRelationship
 from alliance.tenancy.models import Division
 
@@ -69,11 +70,26 @@ class BoardPresentationForm(DsfrBaseForm):
 
 class RosterImportForm(DsfrBaseForm):
     file = forms.FileField(
-        label=_("Roster file (CSV)"),
-        help_text=_("Format described in the documentation: one pupil per row, “;” or “,”."),
+        label=_("Roster file"),
+        help_text=_(
+            "SIECLE export (the ExportXML zip, ElevesSansAdresses.xml, "
+            "ResponsablesAvecAdresses.xml, or the “Élèves complète” spreadsheet), a Pronote "
+            "list (CSV), or Alliance's roster CSV. Nothing is written before you confirm."
+        ),
     )
-    dry_run = forms.BooleanField(
-        label=_("Dry run: show what would change without writing anything"),
+    full_list = forms.BooleanField(
+        label=_(
+            "Pronote lists only: this list holds every pupil of the school (those missing from "
+            "it are marked as having left)"
+        ),
         required=False,
-        initial=True,
+        initial=False,
     )
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_SIZE:
+            raise forms.ValidationError(
+                _("The file is larger than %(max)s MB.") % {"max": MAX_FILE_SIZE // 1024 // 1024}
+            )
+        return upload

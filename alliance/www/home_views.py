@@ -6,6 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alliance.cases.selectors import cases_visible_to
+from alliance.detection.perms import can_import_events
 from alliance.pupils.selectors import pupils_visible_to
 from alliance.tenancy.middleware import SESSION_KEY
 
@@ -13,9 +15,16 @@ from alliance.tenancy.middleware import SESSION_KEY
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    context: dict[str, object] = {"pupil_count": None}
+    context: dict[str, object] = {
+        "pupil_count": None,
+        "case_count": None,
+        "can_import_events": False,
+    }
     if membership is not None:
+        context["can_import_events"] = can_import_events(membership)
         context["pupil_count"] = pupils_visible_to(membership).filter(left_on__isnull=True).count()
+        # Only the cases this member may see: for most staff, the ones whose team they are on.
+        context["case_count"] = cases_visible_to(membership).open().count()
     return render(request, "www/home.html", context)
 
 

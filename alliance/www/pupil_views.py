@@ -1,4 +1,4 @@
-"""Pupil pages: list, page, create, edit, guardians, roster import, access logs.
+"""Pupil pages: list, page, create, edit, guardians, roster import and its history, access logs.
 
 Reads go through ``pupils.selectors``; writes through ``pupils.services``;
 every read of a pupil's page is audited.
@@ -10,18 +10,30 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from alliance.audit.models import AuditEvent
 from alliance.audit.services import audit_record_view
+from alliance.cases.perms import can_refer
+from alliance.cases.selectors import cases_visible_to
 from alliance.people.models import User
 from alliance.pupils import services
+from alliance.pupils.imports.errors import PlanChanged, RosterError
+from alliance.pupils.imports.pending import (
+    pending_upload_delete,
+    pending_upload_read,
+    pending_upload_store,
+    pending_uploads_purge,
+)
+from alliance.pupils.imports.pipeline import roster_import_file
+from alliance.pupils.imports.report import ImportReport
+from alliance.pupils.models import RosterImport
 from alliance.pupils.perms import (
     can_edit_pupils,
     can_import_roster,
     can_view_access_log,
     can_view_pupils,
 )
-from alliance.pupils.roster import RosterError, roster_import_file
 from alliance.pupils.selectors import pupil_get_visible, pupils_search
 from alliance.tenancy.models import Division, Membership
 from alliance.www.decorators import rule_required
@@ -67,6 +79,11 @@ def pupil_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "guardians": pupil.guardians.all(),
             "can_edit": can_edit_pupils(membership),
             "can_view_access_log": can_view_access_log(membership),
+            # Need-to-know: only the cases this member may see; nothing says others exist.
+            "pupil_cases": cases_visible_to(membership)
+            .filter(pupil=pupil)
+            .order_by("-opened_at", "-pk"),
+            "can_refer": can_refer(membership) and pupil.left_on is None,
         },
     )
 
@@ -137,26 +154,154 @@ def guardian_create(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "www/guardian_form.html", {"form": form, "pupil": pupil})
 
 
+#: The session key of the upload waiting for confirmation (its token, never its content).
+PENDING_SESSION_KEY = "roster_import_pending"
+
+
+def _forget_pending(request: HttpRequest) -> None:
+    pending = request.session.pop(PENDING_SESSION_KEY, None)
+    if pending:
+        pending_upload_delete(pending.get("token", ""))
+
+
+def _report_page(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    form: RosterImportForm,
+    report: ImportReport | None = None,
+    error: RosterError | None = None,
+    token: str = "",
+    notice: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "www/roster_import.html",
+        {
+            "form": form,
+            "report": report,
+            "error": error,
+            "token": token,
+            "notice": notice,
+            # The technical administrator sees counts only, never who the pupils are.
+            "show_names": can_view_pupils(membership),
+        },
+    )
+
+
 @rule_required(can_import_roster)
 def roster_import(request: HttpRequest) -> HttpResponse:
+    """Upload a file: its dry run is shown, and the file kept (server-side) until confirmed."""
     membership = request.membership  # type: ignore[attr-defined]
     form = RosterImportForm(request.POST or None, request.FILES or None)
-    report = None
-    error = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
+    if request.method != "POST" or not form.is_valid():
+        pending_uploads_purge()
+        return _report_page(request, membership, form=form)
+    _forget_pending(request)
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    full_list = form.cleaned_data["full_list"]
+    try:
+        report = roster_import_file(
+            actor=membership, data=data, filename=upload.name, dry_run=True, full_list=full_list
+        )
+    except RosterError as exc:
+        return _report_page(request, membership, form=form, error=exc)
+    token = pending_upload_store(data)
+    request.session[PENDING_SESSION_KEY] = {
+        "token": token,
+        "fingerprint": report.fingerprint,
+        "filename": upload.name[:200],
+        "full_list": full_list,
+        "membership": str(membership.public_id),
+    }
+    return _report_page(request, membership, form=RosterImportForm(), report=report, token=token)
+
+
+@rule_required(can_import_roster)
+@require_POST
+def roster_import_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the file whose dry run was shown, only if the import does what it announced."""
+    membership = request.membership  # type: ignore[attr-defined]
+    pending = request.session.get(PENDING_SESSION_KEY) or {}
+    token = request.POST.get("token", "")
+    data = None
+    if (
+        token
+        and pending.get("token") == token
+        and pending.get("membership") == str(membership.public_id)
+    ):
+        data = pending_upload_read(token)
+    if data is None:
+        _forget_pending(request)
+        messages.error(
+            request,
+            _(
+                "There is no import waiting for confirmation (after an hour, the file is "
+                "forgotten): upload the file again."
+            ),
+        )
+        return redirect("roster_import")
+    options = {
+        "actor": membership,
+        "data": data,
+        "filename": pending["filename"],
+        "full_list": pending["full_list"],
+    }
+    try:
+        report = roster_import_file(**options, expected_fingerprint=pending["fingerprint"])
+    except PlanChanged:
+        # Announce what the import would now do, and ask again.
         try:
-            report = roster_import_file(
-                actor=membership,
-                data=upload.read(),
-                filename=upload.name,
-                dry_run=form.cleaned_data["dry_run"],
-            )
+            report = roster_import_file(**options, dry_run=True)
         except RosterError as exc:
-            error = exc
-    return render(
-        request, "www/roster_import.html", {"form": form, "report": report, "error": error}
+            _forget_pending(request)
+            return _report_page(request, membership, form=RosterImportForm(), error=exc)
+        pending["fingerprint"] = report.fingerprint
+        request.session[PENDING_SESSION_KEY] = pending
+        return _report_page(
+            request,
+            membership,
+            form=RosterImportForm(),
+            report=report,
+            token=token,
+            notice=_(
+                "Nothing was imported: the pupils recorded changed since the dry run. Here is "
+                "what the import would do now; confirm again if it is right."
+            ),
+        )
+    except RosterError as exc:
+        _forget_pending(request)
+        return _report_page(request, membership, form=RosterImportForm(), error=exc)
+    _forget_pending(request)
+    messages.success(
+        request,
+        _(
+            "Roster imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
+            "%(left)s marked as having left, %(ambiguous)s ambiguous."
+        )
+        % {
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "left": report.left,
+            "ambiguous": report.ambiguous,
+        },
     )
+    return redirect("roster_import_history")
+
+
+@rule_required(can_import_roster)
+def roster_import_history(request: HttpRequest) -> HttpResponse:
+    """The school's imports: who, when, which file (checksum), what format, counts, warnings."""
+    membership = request.membership  # type: ignore[attr-defined]
+    imports = (
+        RosterImport.objects.filter(school_id=membership.school_id)
+        .select_related("membership__user")
+        .order_by("-imported_at", "-pk")
+    )
+    page = Paginator(imports, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "www/roster_import_history.html", {"page": page})
 
 
 def _access_events(events):

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from alliance.www import auth_views, charter_views, home_views, pupil_views
+from alliance.www import (
+    auth_views,
+    case_views,
+    charter_views,
+    dashboard_views,
+    event_import_views,
+    home_views,
+    meeting_views,
+    plan_views,
+    pupil_views,
+)
 
 urlpatterns = [
     path("", home_views.home, name="home"),
@@ -16,6 +26,16 @@ urlpatterns = [
     path("pupils/", pupil_views.pupil_list, name="pupil_list"),
     path("pupils/new/", pupil_views.pupil_create, name="pupil_create"),
     path("pupils/import/", pupil_views.roster_import, name="roster_import"),
+    path(
+        "pupils/import/confirm/",
+        pupil_views.roster_import_confirm,
+        name="roster_import_confirm",
+    ),
+    path(
+        "pupils/import/history/",
+        pupil_views.roster_import_history,
+        name="roster_import_history",
+    ),
     path("pupils/<uuid:public_id>/", pupil_views.pupil_detail, name="pupil_detail"),
     path("pupils/<uuid:public_id>/edit/", pupil_views.pupil_edit, name="pupil_edit"),
     path(
@@ -27,4 +47,84 @@ urlpatterns = [
         "pupils/<uuid:public_id>/access-log/", pupil_views.pupil_access_log, name="pupil_access_log"
     ),
     path("access-log/", pupil_views.school_access_log, name="access_log"),
+    # Cases (situations): need-to-know, see docs/decisions/0007-need-to-know-and-secrecy.md.
+    path("pupils/<uuid:public_id>/refer/", case_views.case_refer, name="case_refer"),
+    path("cases/", case_views.case_list, name="case_list"),
+    path("cases/<uuid:public_id>/", case_views.case_detail, name="case_detail"),
+    path("cases/<uuid:public_id>/edit/", case_views.case_edit, name="case_edit"),
+    path("cases/<uuid:public_id>/transition/", case_views.case_transition, name="case_transition"),
+    path("cases/<uuid:public_id>/close/", case_views.case_close, name="case_close"),
+    path("cases/<uuid:public_id>/reopen/", case_views.case_reopen, name="case_reopen"),
+    path(
+        "cases/<uuid:public_id>/contacts/",
+        case_views.family_contact_create,
+        name="case_family_contact",
+    ),
+    path("cases/<uuid:public_id>/exception/", case_views.family_exception, name="case_exception"),
+    path("cases/<uuid:public_id>/team/add/", case_views.case_team_add, name="case_team_add"),
+    path(
+        "cases/<uuid:public_id>/team/remove/", case_views.case_team_remove, name="case_team_remove"
+    ),
+    path("cases/<uuid:public_id>/referent/", case_views.case_referent, name="case_referent"),
+    path("cases/<uuid:public_id>/notes/", case_views.case_note_create, name="case_note"),
+    # GPDS meetings, action plans, the head's dashboard (docs/decisions/0008-meetings-plans-dashboard.md).
+    path("meetings/", meeting_views.meeting_list, name="meeting_list"),
+    path("meetings/new/", meeting_views.meeting_create, name="meeting_create"),
+    path("meetings/<uuid:public_id>/", meeting_views.meeting_detail, name="meeting_detail"),
+    path("meetings/<uuid:public_id>/edit/", meeting_views.meeting_edit, name="meeting_edit"),
+    path("meetings/<uuid:public_id>/cancel/", meeting_views.meeting_cancel, name="meeting_cancel"),
+    path(
+        "meetings/<uuid:public_id>/attendance/",
+        meeting_views.meeting_attendance,
+        name="meeting_attendance",
+    ),
+    path(
+        "meetings/<uuid:public_id>/items/<uuid:item_id>/",
+        meeting_views.agenda_item_record,
+        name="agenda_item_record",
+    ),
+    path(
+        "meetings/<uuid:public_id>/minutes.pdf",
+        meeting_views.meeting_minutes_pdf,
+        name="meeting_minutes_pdf",
+    ),
+    path("cases/<uuid:public_id>/plan/", plan_views.plan_for_case, name="plan_for_case"),
+    path("plans/<uuid:public_id>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<uuid:public_id>/actions/new/", plan_views.plan_action_add, name="plan_action_add"),
+    path("plans/actions/<uuid:public_id>/", plan_views.plan_action_edit, name="plan_action_edit"),
+    path("plans/<uuid:public_id>/activate/", plan_views.plan_activate, name="plan_activate"),
+    path(
+        "plans/<uuid:public_id>/agreements/new/",
+        plan_views.plan_agreement_add,
+        name="plan_agreement_add",
+    ),
+    path(
+        "plans/<uuid:public_id>/reviews/new/", plan_views.plan_review_open, name="plan_review_open"
+    ),
+    path("plans/reviews/<uuid:public_id>/", plan_views.plan_review, name="plan_review"),
+    path("plans/action-types/", plan_views.action_types, name="action_types"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    # Vie-scolaire events import: upload → mapping → dry run → import (docs/formats/events.md).
+    path("events/import/", event_import_views.event_import_upload, name="event_import_upload"),
+    path(
+        "events/import/<uuid:public_id>/mapping/",
+        event_import_views.event_import_mapping,
+        name="event_import_mapping",
+    ),
+    path(
+        "events/jobs/<uuid:public_id>/",
+        event_import_views.event_import_job,
+        name="event_import_job",
+    ),
+    path(
+        "events/jobs/<uuid:public_id>/progress/",
+        event_import_views.event_import_job_progress,
+        name="event_import_job_progress",
+    ),
+    path(
+        "events/jobs/<uuid:public_id>/import/",
+        event_import_views.event_import_run,
+        name="event_import_run",
+    ),
+    path("events/imports/", event_import_views.event_import_history, name="event_import_history"),
 ]

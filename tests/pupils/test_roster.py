@@ -353,7 +353,11 @@ BAD_FILES = {
         lambda: csv_bytes(BASE, header=[*HEADER[:11], "Nom"]),
         ["row 1, column 12 (Nom)", "appears twice"],
     ),
-    "spreadsheet workbook": (lambda: b"PK\x03\x04\x14\x00\x06\x00", ["row 1:", "CSV"]),
+    # Workbooks and zips are read since issue 6 (SIECLE exports); a broken one is refused.
+    "broken workbook or zip": (
+        lambda: b"PK\x03\x04\x14\x00\x06\x00",
+        ["zip archive", "cannot be opened"],
+    ),
     "UTF-16": (lambda: csv_bytes(BASE, encoding="utf-16"), ["row 1:", "UTF-16"]),
 }
 
@@ -422,15 +426,23 @@ def test_several_kinds_of_problems_in_one_report(cpe):
 
 
 def test_two_recorded_pupils_with_the_same_identity_are_ambiguous(cpe, school):
-    for _ in range(2):
+    """Since issue 6 an ambiguous row is listed, neither created nor updated, never guessed."""
+    twins = [
         factories.PupilFactory(
             school=school, last_name="Benali", first_name="Inès", birth_date=dt.date(2011, 1, 9)
         )
-    before = db_snapshot()
-    with pytest.raises(RosterError) as error:
-        run(cpe, csv_bytes(BASE))
-    assert "eleves.csv, row 3: 2 pupils of the school have this nom" in str(error.value)
-    assert db_snapshot() == before
+        for _ in range(2)
+    ]
+    report = run(cpe, csv_bytes(BASE))
+    assert (report.created, report.ambiguous, report.left) == (3, 1, 0)
+    assert [item.locator for item in report.ambiguous_items] == ["Row 3"]
+    assert "Row 3" in report.warnings[-1]
+    assert list(Pupil.objects.filter(last_name="Benali").order_by("pk")) == twins
+    assert not Guardian.objects.filter(pupil__in=twins).exists()
+    assert all(
+        p.version == 1 and p.left_on is None
+        for p in Pupil.objects.filter(pk__in=[t.pk for t in twins])
+    )
 
 
 # --------------------------------------------------------------------------- re-import, matching, leaving

@@ -1,0 +1,602 @@
+"""Importing an events file (absences, lateness, sanctions, marks, per-pupil counts).
+
+The steps, as for the roster (``alliance.pupils.roster``):
+
+1. ``read_table`` reads the file (CSV or .xlsx); an unreadable file raises ``FileError``.
+2. The column mapping is the one given, a preset, or the one the school confirmed for
+   the same headers (``alliance.detection.mapping``).
+3. ``plan_rows`` reads every row, finds each row's pupil and computes its
+   ``source_key``, collecting located problems without stopping at the first.
+4. The plan is compared with what is already imported: new, updated (a corrected
+   justification, a newer count), unchanged.
+5. A dry run stops there and reports counts and problems. A real import refuses a file
+   with any problem (``FileError``, nothing written); otherwise it writes everything in
+   one transaction, with one ``EventImport`` history row and its audit event.
+
+Progress is reported to a ``Progress`` (the job's row, or the terminal) outside the
+transaction. Nothing of the file is kept: the history holds a checksum and counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from alliance.audit.services import audit_record
+from alliance.core import clock
+from alliance.core.textfiles import FileError, FileIssue, IssueList
+from alliance.detection.events import (
+    MODELS,
+    SKIP_NO_MARK,
+    SKIP_OTHER_KIND,
+    ReadContext,
+    read_row,
+    source_key,
+)
+from alliance.detection.fields import KINDS_WITH_PERIOD, fields_for
+from alliance.detection.mapping import (
+    Mapping,
+    check_mapping,
+    fill_fuzzy,
+    mapping_from_preset,
+    saved_mapping,
+)
+from alliance.detection.matching import PupilDirectory
+from alliance.detection.models import EventImport, EventKind, ImportedEvent
+from alliance.detection.perms import can_import_events
+from alliance.detection.presets import PRESETS_BY_NAME
+from alliance.detection.tables import Table, read_table
+from alliance.jobs.models import ImportJob, JobStage
+from alliance.jobs.progress import Progress
+from alliance.tenancy.models import Membership, School
+
+#: The job handler name of event imports (``alliance.jobs.registry``).
+HANDLER = "detection.events"
+#: Rows written per INSERT / UPDATE statement.
+BATCH_SIZE = 500
+#: The preview shows this many data rows.
+PREVIEW_ROWS = 10
+_PERIOD_MAX = 32
+
+
+class EventFileError(FileError):
+    """An events file that cannot be imported; nothing has been written."""
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class EventReport:
+    """What an import did, or what a dry run would do: counts and located problems only."""
+
+    kind: str
+    dry_run: bool
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    error_rows: int = 0
+    errors: list[str] = field(default_factory=list)
+    error_total: int = 0
+    warnings: list[str] = field(default_factory=list)
+    encoding: str = ""
+    delimiter: str = ""
+    event_import: EventImport | None = None
+    #: The mapping the file was read with, and the preset it came from (not in ``as_json``).
+    mapping: Mapping = field(default_factory=dict)
+    preset: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "new": self.new,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "error_rows": self.error_rows,
+            "errors": list(self.errors),
+            "error_total": self.error_total,
+            "warnings": list(self.warnings),
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "event_import": str(self.event_import.public_id) if self.event_import else "",
+        }
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def mapping_for_file(
+    school: School,
+    kind: str,
+    table: Table,
+    *,
+    mapping: Mapping | None = None,
+    preset: str = "",
+    period: str = "",
+) -> tuple[Mapping, str]:
+    """The mapping to read ``table`` with, and the preset it came from; ``EventFileError`` if none.
+
+    ``mapping`` (confirmed by the person) comes first, then ``preset`` (forced by name),
+    then the mapping the school confirmed for the same headers.
+    """
+    headers = table.headers
+    chosen_preset = ""
+    if mapping is not None:
+        chosen = {str(name): int(index) for name, index in mapping.items()}
+    elif preset:
+        found = PRESETS_BY_NAME.get(preset)
+        if found is None or kind not in found.kinds:
+            names = ", ".join(p.name for p in PRESETS_BY_NAME.values() if kind in p.kinds)
+            raise EventFileError(
+                table.filename,
+                [
+                    FileIssue(
+                        _(
+                            "“%(preset)s” is not a preset for this kind of file (presets: %(names)s)."
+                        )
+                        % {"preset": preset, "names": names or "—"}
+                    )
+                ],
+            )
+        chosen = mapping_from_preset(found, kind, table.header_keys)
+        _check_preset_columns(found.name, kind, found.columns, chosen, table)
+        fill_fuzzy(kind, table.header_keys, chosen, found)
+        chosen_preset = found.name
+    else:
+        saved = saved_mapping(school, kind, headers)
+        if saved is None:
+            raise EventFileError(
+                table.filename,
+                [
+                    FileIssue(
+                        _(
+                            "the columns of this file (these headers) have not been mapped yet: "
+                            "confirm the mapping on the import page, or name a preset."
+                        ),
+                        1,
+                    )
+                ],
+            )
+        chosen, chosen_preset = dict(saved.mapping), saved.preset
+    problems = check_mapping(kind, chosen, headers, period_given=bool(period))
+    if problems:
+        raise EventFileError(table.filename, [FileIssue(problem, 1) for problem in problems])
+    return chosen, chosen_preset
+
+
+def _check_preset_columns(
+    preset: str, kind: str, columns: dict[str, tuple[str, ...]], chosen: Mapping, table: Table
+) -> None:
+    issues = IssueList(EventFileError)
+    found = ", ".join(h for h in table.headers if h) or "—"
+    for target in fields_for(kind):
+        if target.required and target.name in columns and target.name not in chosen:
+            issues.add(
+                FileIssue(
+                    _(
+                        "the column “%(column)s” (%(field)s) that the preset %(preset)s reads is "
+                        "missing (columns found: %(found)s)."
+                    )
+                    % {
+                        "column": columns[target.name][0].upper(),
+                        "field": target.label,
+                        "preset": preset,
+                        "found": found,
+                    },
+                    1,
+                )
+            )
+    issues.raise_if_any(table.filename)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass
+class PlannedEvent:
+    row: int
+    pupil_pk: int
+    source_key: str
+    values: dict[str, Any]
+
+
+@dataclass
+class Plan:
+    kind: str
+    rows: int
+    events: list[PlannedEvent] = field(default_factory=list)
+    issues: IssueList = field(default_factory=lambda: IssueList(EventFileError))
+    error_rows: set[int] = field(default_factory=set)
+    duplicates: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def warnings(self) -> list[str]:
+        """Counts of what was left out or changed on purpose; never a cell's content."""
+        words: list[str] = []
+        if self.duplicates:
+            words.append(
+                ngettext(
+                    "%(count)s row repeats an earlier row of the file; it was counted once.",
+                    "%(count)s rows repeat earlier rows of the file; each was counted once.",
+                    self.duplicates,
+                )
+                % {"count": self.duplicates}
+            )
+        if count := self.skipped[SKIP_OTHER_KIND]:
+            words.append(
+                ngettext(
+                    "%(count)s row is about another kind of event (lateness, infirmary…) and was "
+                    "skipped.",
+                    "%(count)s rows are about another kind of event (lateness, infirmary…) and "
+                    "were skipped.",
+                    count,
+                )
+                % {"count": count}
+            )
+        if count := self.skipped[SKIP_NO_MARK]:
+            words.append(
+                ngettext(
+                    "%(count)s row has no mark and was skipped.",
+                    "%(count)s rows have no mark and were skipped.",
+                    count,
+                )
+                % {"count": count}
+            )
+        if count := self.notes["health_reason"]:
+            words.append(
+                ngettext(
+                    "%(count)s reason names a health matter: it was not stored (the event was).",
+                    "%(count)s reasons name a health matter: they were not stored (the events "
+                    "were).",
+                    count,
+                )
+                % {"count": count}
+            )
+        if count := self.notes["reason_cut"]:
+            words.append(
+                ngettext(
+                    "%(count)s reason was longer than 100 characters and was shortened.",
+                    "%(count)s reasons were longer than 100 characters and were shortened.",
+                    count,
+                )
+                % {"count": count}
+            )
+        return words
+
+
+def _locate(table: Table, mapping: Mapping, row: int, field_name: str, message: str) -> FileIssue:
+    index = mapping.get(field_name)
+    if index is None:
+        return FileIssue(message, row)
+    header = table.headers[index] if index < len(table.headers) else ""
+    return FileIssue(message, row, index + 1, header)
+
+
+def plan_rows(
+    *,
+    school: School,
+    kind: str,
+    table: Table,
+    mapping: Mapping,
+    period: str = "",
+    progress: Progress | None = None,
+) -> Plan:
+    """Read every row and find its pupil; reads the database, writes nothing."""
+    progress = progress or Progress()
+    progress.stage(JobStage.CHECKING, total=len(table.rows))
+    directory = PupilDirectory(school)
+    context = ReadContext(kind, period.strip()[:_PERIOD_MAX])
+    plan = Plan(kind=kind, rows=len(table.rows))
+    plan.issues.extend(table.issues)
+    plan.error_rows.update(issue.row for issue in table.issues.issues if issue.row)
+    planned: dict[str, PlannedEvent] = {}
+    occurrences: Counter[tuple[Any, ...]] = Counter()
+    school_key = str(school.public_id)
+    for row, cells in table.rows:
+        progress.advance()
+        read = read_row(table, mapping, row, cells, context)
+        if read.skip:
+            plan.skipped[read.skip] += 1
+            continue
+        if not read.ok or read.ids is None:
+            for issue in read.issues:
+                plan.issues.add(issue)
+            plan.error_rows.add(row)
+            continue
+        resolution = directory.resolve(read.ids)
+        if resolution.pupil is None:
+            field_name, message = resolution.problem or ("", "")
+            if field_name == "last_name" and "last_name" not in mapping:
+                field_name = "pupil_name"
+            plan.issues.add(_locate(table, mapping, row, field_name, message))
+            plan.error_rows.add(row)
+            continue
+        pupil = resolution.pupil
+        identity = read.identity
+        if kind == EventKind.MARKS:
+            # Two equal marks of one pupil in one file are two marks (two assessments on
+            # the same day): their rank among equals keeps them apart, and stable.
+            occurrences[(pupil.pk, identity)] += 1
+            identity = (*identity, occurrences[(pupil.pk, identity)])
+        key = source_key(
+            school_key=school_key, kind=kind, pupil_key=str(pupil.public_id), identity=identity
+        )
+        earlier = planned.get(key)
+        if earlier is not None:
+            if earlier.values == read.values:
+                plan.duplicates += 1
+            else:
+                plan.issues.add(
+                    FileIssue(
+                        _(
+                            "this row and row %(first)s describe the same event of the same pupil "
+                            "with different values; keep only the right one."
+                        )
+                        % {"first": earlier.row},
+                        row,
+                    )
+                )
+                plan.error_rows.add(row)
+            continue
+        plan.notes.update(read.notes)
+        planned[key] = PlannedEvent(row, pupil.pk, key, read.values)
+    plan.events = list(planned.values())
+    return plan
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class Comparison:
+    new: list[PlannedEvent] = field(default_factory=list)
+    changed: list[ImportedEvent] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def compare(school: School, kind: str, events: Sequence[PlannedEvent]) -> Comparison:
+    """Sort the planned events into new, changed (with the new values set) and unchanged."""
+    model = MODELS[kind]
+    existing: dict[str, ImportedEvent] = {}
+    for chunk in _chunks([e.source_key for e in events], BATCH_SIZE):
+        for known in model.objects.filter(school=school, source_key__in=chunk):
+            existing[known.source_key] = known
+    comparison = Comparison()
+    for event in events:
+        known = existing.get(event.source_key)
+        if known is None:
+            comparison.new.append(event)
+        elif all(getattr(known, name) == value for name, value in event.values.items()):
+            comparison.unchanged += 1
+        else:
+            for name, value in event.values.items():
+                setattr(known, name, value)
+            comparison.changed.append(known)
+    return comparison
+
+
+# --------------------------------------------------------------------------- apply
+
+
+def _apply(
+    *,
+    actor: Membership,
+    school: School,
+    kind: str,
+    plan: Plan,
+    report: EventReport,
+    comparison: Comparison,
+    checksum: str,
+    job: ImportJob | None,
+) -> EventImport:
+    model = MODELS[kind]
+    history = EventImport.objects.create(
+        school=school,
+        membership=actor,
+        kind=kind,
+        imported_at=clock.now(),
+        file_sha256=checksum,
+        rows_count=report.rows,
+        created_count=report.new,
+        updated_count=report.updated,
+        unchanged_count=report.unchanged,
+        duplicate_count=report.duplicates,
+        skipped_count=report.skipped,
+        warnings=list(report.warnings),
+        job=job,
+    )
+    audit_record(action="import", target=history, membership=actor)
+    model.objects.bulk_create(
+        [
+            model(
+                school=school,
+                pupil_id=event.pupil_pk,
+                source_key=event.source_key,
+                event_import=history,
+                **event.values,
+            )
+            for event in comparison.new
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    if comparison.changed:
+        now = clock.now()
+        for known in comparison.changed:
+            known.event_import = history
+            known.updated_at = now
+        value_fields = list(plan.events[0].values) if plan.events else []
+        model.objects.bulk_update(
+            comparison.changed,
+            fields=[*value_fields, "event_import", "updated_at"],
+            batch_size=BATCH_SIZE,
+        )
+    return history
+
+
+def events_import(
+    *,
+    actor: Membership,
+    kind: str,
+    data: bytes,
+    filename: str,
+    mapping: Mapping | None = None,
+    preset: str = "",
+    period: str = "",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    job: ImportJob | None = None,
+) -> EventReport:
+    """Import an events file into the actor's school, or (``dry_run``) say what importing would do.
+
+    A real import refuses any file with a problem (``EventFileError``, listing located
+    problems) and writes nothing; otherwise one transaction writes the new and changed
+    events, the ``EventImport`` history row and its audit event. Importing the same file
+    again changes nothing. A dry run reports the same counts and the problems.
+    """
+    if actor is None or not can_import_events(actor):
+        raise PermissionDenied
+    if kind not in EventKind.values:
+        raise ValueError(f"unknown kind of events: {kind!r}")
+    progress = progress or Progress()
+    progress.stage(JobStage.READING)
+    table = read_table(data, filename)
+    school = actor.school
+    chosen, chosen_preset = mapping_for_file(
+        school, kind, table, mapping=mapping, preset=preset, period=period
+    )
+    if kind in KINDS_WITH_PERIOD and "period" not in chosen and not period.strip():
+        raise EventFileError(table.filename, [FileIssue(_("give the period of this file."))])
+    plan = plan_rows(
+        school=school, kind=kind, table=table, mapping=chosen, period=period, progress=progress
+    )
+    report = EventReport(
+        kind=kind,
+        dry_run=dry_run,
+        rows=plan.rows,
+        duplicates=plan.duplicates,
+        skipped=sum(plan.skipped.values()),
+        error_rows=len(plan.error_rows),
+        error_total=plan.issues.total,
+        warnings=plan.warnings(),
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        mapping=chosen,
+        preset=chosen_preset,
+    )
+    if plan.issues:
+        error = EventFileError(table.filename, plan.issues.issues, plan.issues.total)
+        report.errors = error.message.splitlines()
+        if not dry_run:
+            raise error
+    progress.stage(JobStage.COMPARING)
+    if dry_run:
+        comparison = compare(school, kind, plan.events)
+        report.new, report.updated = len(comparison.new), len(comparison.changed)
+        report.unchanged = comparison.unchanged
+        progress.finish()
+        return report
+    checksum = hashlib.sha256(data).hexdigest()
+    progress.stage(JobStage.WRITING)
+    with transaction.atomic():
+        # One import at a time per school: the comparison must see what the previous one wrote.
+        school = School.objects.select_for_update().get(pk=actor.school_id)
+        comparison = compare(school, kind, plan.events)
+        report.new, report.updated = len(comparison.new), len(comparison.changed)
+        report.unchanged = comparison.unchanged
+        report.event_import = _apply(
+            actor=actor,
+            school=school,
+            kind=kind,
+            plan=plan,
+            report=report,
+            comparison=comparison,
+            checksum=checksum,
+            job=job,
+        )
+    progress.finish()
+    return report
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass
+class PreviewCell:
+    field: str
+    label: str
+    raw: str
+    shown: str
+    error: str = ""
+
+
+@dataclass
+class PreviewRow:
+    row: int
+    cells: list[PreviewCell]
+    #: Where the row's pupil stands: found, or the problem (which never repeats a name).
+    pupil_found: bool
+    messages: list[str]
+    skipped: bool
+
+
+MASK = "•••"
+
+
+def preview_rows(
+    *,
+    school: School,
+    kind: str,
+    table: Table,
+    mapping: Mapping,
+    period: str = "",
+    show_identities: bool = True,
+    limit: int = PREVIEW_ROWS,
+) -> list[PreviewRow]:
+    """The first rows as the import will read them: each mapped cell parsed, or its problem.
+
+    For those who may not see pupils (the technical administrator), the cells that
+    identify a pupil are masked.
+    """
+    directory = PupilDirectory(school)
+    context = ReadContext(kind, period.strip()[:_PERIOD_MAX])
+    targets = [t for t in fields_for(kind) if t.name in mapping]
+    previews = []
+    for row, cells in table.rows[:limit]:
+        read = read_row(table, mapping, row, cells, context)
+        shown_cells = []
+        for target in targets:
+            cell = read.cells.get(target.name)
+            raw = cell.raw if cell else ""
+            shown = cell.shown if cell else ""
+            error = cell.error if cell else ""
+            if target.identifies_pupil and not show_identities:
+                raw, shown = (MASK if raw else ""), (MASK if shown and shown != "—" else shown)
+            shown_cells.append(PreviewCell(target.name, str(target.label), raw, shown, error))
+        located = {cell.error for cell in read.cells.values() if cell.error}
+        messages = [issue.message for issue in read.issues if issue.message not in located]
+        found = False
+        if read.ok and not read.skip and read.ids is not None:
+            resolution = directory.resolve(read.ids)
+            found = resolution.pupil is not None
+            if resolution.problem:
+                messages.append(resolution.problem[1])
+        previews.append(PreviewRow(row, shown_cells, found, messages, bool(read.skip)))
+    return previews

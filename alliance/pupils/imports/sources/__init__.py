@@ -1,0 +1,1 @@
+"""One module per kind of roster file: each turns the file into a ``ParsedFile``."""
