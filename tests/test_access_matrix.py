@@ -21,6 +21,7 @@ from alliance.cases.models import (
     CaseTeamMember,
     FamilyContact,
     FamilyContactException,
+    SignCatalogueEntry,
 )
 from alliance.charter.models import BoardPresentation, CharterAdhesion, CharterVersion
 from alliance.pupils.models import Guardian, Pupil, RosterImport
@@ -48,6 +49,7 @@ CASE_TEAM = {"cpe", "form_tutor", "nurse"}
 CASE_READERS = HEADS | CASE_TEAM
 CASE_STEERERS = HEADS | {"cpe"}
 CASE_MARKER = "ZXQ-MATRIX-CASE-REASON"
+DEFAULT_SIGN_CODES = [code for code, _label in case_services.DEFAULT_SIGNS]
 NURSE_SECRET = "ZXQ-MATRIX-NURSE-SECRET"
 
 PERSONAS = {
@@ -324,6 +326,84 @@ def _event_job_kwargs(world):
     return {"public_id": _event_import(world)["job"].public_id}
 
 
+# --- Roster import jobs (docs/decisions/0005-roster-import-pipeline.md): a confirmed import of
+# the world's school, queued. Those who may import rosters follow it; the outsider, head of
+# another school, gets the same 404 as for a missing job.
+ROSTER_JOB_READERS = PUPIL_EDITORS | {"admin"}
+
+
+def _roster_job_kwargs(world):
+    cache = world.__dict__.setdefault("_roster", {})
+    if not cache:
+        from alliance.jobs import services as job_services
+        from alliance.pupils.imports.pending import pending_upload_store
+
+        cpe = world.members["cpe"]
+        upload = pending_upload_store(
+            actor=cpe, data=b"nom;prenom\r\n", filename="roster.csv", full_list=False, rows=1
+        )
+        cache["job"] = job_services.import_job_create(
+            actor=cpe,
+            handler="pupils.roster",
+            kind="roster",
+            upload=upload,
+            params={"full_list": False, "fingerprint": "0" * 64},
+            dry_run=False,
+            total=1,
+        )
+    return {"public_id": cache["job"].public_id}
+
+
+# --- Detection (docs/detection/watchlist.md): the watchlist is read by the head and, by default,
+# the CPE and the dropout referent; the grid by the head and the staff not bound by secrecy;
+# the rules by the head. The world's pupil (who has a case) is put on the watchlist on demand,
+# so that the no-trace checks below look at a row that exists.
+WATCHLIST_READERS = HEADS | {"cpe", "dropout_referent"}
+OBSERVERS = HEADS | {"cpe", "teacher", "form_tutor", "dropout_referent"}
+
+
+def _on_the_watchlist(world):
+    if world.__dict__.get("_watched"):
+        return
+    from alliance.core import clock
+    from alliance.detection.models import Absence, EventImport
+
+    cpe = world.members["cpe"]
+    event_import = EventImport.objects.create(
+        school=world.school,
+        membership=cpe,
+        kind="absences",
+        imported_at=clock.now(),
+        file_sha256="0" * 64,
+    )
+    for n in range(5):
+        Absence.objects.create(
+            school=world.school,
+            pupil=world.pupil,
+            source_key=f"{n:064d}",
+            event_import=event_import,
+            start_date=clock.today(),
+            end_date=clock.today(),
+            half_days=1,
+            justified=False,
+        )
+    world.__dict__["_watched"] = True
+
+
+def _watchlist_kwargs(world):
+    _on_the_watchlist(world)
+    return {}
+
+
+def _watched_pupil_kwargs(world):
+    _on_the_watchlist(world)
+    return _pupil_kwargs(world)
+
+
+def _rule_kwargs(world):
+    return {"code": "lateness"}
+
+
 VIEW_MATRIX = {
     "home": case(_no_kwargs, EVERY_MEMBER | {"expired"}, needs_membership=False),
     "login": case(_no_kwargs, {"anonymous"}, gate_open=True, needs_membership=False),
@@ -368,6 +448,8 @@ VIEW_MATRIX = {
         post_data={"token": "x" * 43},
     ),
     "roster_import_history": case(_no_kwargs, PUPIL_EDITORS | {"outsider", "admin"}),
+    "roster_import_job": case(_roster_job_kwargs, ROSTER_JOB_READERS),
+    "roster_import_job_progress": case(_roster_job_kwargs, ROSTER_JOB_READERS),
     "pupil_detail": case(_pupil_kwargs, PUPIL_READERS),
     "pupil_edit": case(
         _pupil_kwargs,
@@ -467,6 +549,9 @@ VIEW_MATRIX = {
     "action_types": case(
         _no_kwargs, HEADS | {"outsider"}, post_data={"do": "add", "label": "Piratage"}
     ),
+    "sign_catalogue": case(
+        _no_kwargs, HEADS | {"outsider"}, post_data={"do": "add", "label": "Piratage"}
+    ),
     "dashboard": case(_no_kwargs, HEADS | {"outsider"}),
     # Vie-scolaire events import: those who may import (head, CPE, technical admin).
     "event_import_upload": case(
@@ -483,6 +568,32 @@ VIEW_MATRIX = {
         _event_job_kwargs, EVENT_IMPORTERS, get_allowed=False, post_data={"confirm": "1"}
     ),
     "event_import_history": case(_no_kwargs, EVENT_IMPORTERS | {"outsider"}),
+    # Detection: the watchlist, the referral from it, the observation grid, the school's rules.
+    "watchlist": case(_watchlist_kwargs, WATCHLIST_READERS | {"outsider"}),
+    "watchlist_refer": case(
+        _watched_pupil_kwargs, WATCHLIST_READERS, post_data={"reason": "Intrusion"}
+    ),
+    "observation_create": case(
+        _pupil_kwargs,
+        OBSERVERS,
+        post_data={"signs": ["isolation"], "observed_on": "2026-11-02"},
+    ),
+    "detection_settings": case(
+        _no_kwargs,
+        HEADS | {"outsider"},
+        post_data={"capacity": "3", "professions": ["teacher"], "version": "1"},
+    ),
+    "detection_rules": case(_no_kwargs, HEADS | {"outsider"}),
+    "detection_rule_edit": case(
+        _rule_kwargs,
+        HEADS | {"outsider"},
+        post_data={"enabled": "on", "vigilance": "1", "alerte": "2", "weight": "9", "version": "1"},
+    ),
+    "detection_rules_export": case(_no_kwargs, HEADS | {"outsider"}),
+    "detection_rules_import": case(_no_kwargs, HEADS | {"outsider"}, post_data={"version": "1"}),
+    "detection_rules_reset": case(
+        _no_kwargs, HEADS | {"outsider"}, get_allowed=False, post_data={"version": "1"}
+    ),
 }
 
 
@@ -539,8 +650,26 @@ def snapshot():
         "contacts": FamilyContact.objects.count(),
         "exceptions": FamilyContactException.objects.count(),
         "notes": CaseNote.objects.count(),
+        # The grid of signs as changed by a head (the French defaults are seeded on first use).
+        "signs": sorted(
+            SignCatalogueEntry.objects.exclude(
+                code__in=DEFAULT_SIGN_CODES, is_active=True
+            ).values_list("school_id", "code", "label", "is_active")
+        ),
         **_gpds_snapshot(),
         **_events_snapshot(),
+        **_detection_snapshot(),
+    }
+
+
+def _detection_snapshot():
+    from alliance.detection.models import DetectionSettings, Observation
+
+    return {
+        "observations": Observation.objects.count(),
+        "detection_settings": sorted(
+            DetectionSettings.objects.values_list("school_id", "version", "capacity")
+        ),
     }
 
 

@@ -33,6 +33,7 @@ CASCADE_ALLOWED = {
     "detection.Sanction.pupil": "a sanction is part of the pupil's record, erased with it",
     "detection.Mark.pupil": "a mark is part of the pupil's record, erased with it",
     "detection.PeriodCount.pupil": "a period count is part of the pupil's record, erased with it",
+    "detection.Observation.pupil": "a grid observation is part of the pupil's record, erased with it",
 }
 
 

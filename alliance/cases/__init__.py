@@ -3,13 +3,15 @@
 Models (``alliance.cases.models``), every one carrying ``school`` as tenant key:
 
 - ``Case`` — one situation of one pupil. ``status`` (``CaseStatus``) moves only through the
-  transition services; ``outcome`` (``CaseOutcome``) is set on closure. At most one open
+  transition services (the plan's steps only through the plans services, which pass the plan); ``outcome`` (``CaseOutcome``) is set on closure. At most one open
   case per pupil (partial unique constraint). ``version`` is the optimistic lock.
 - ``CaseReferral`` — every referral (saisine) of the pupil: the opening one (``is_initial``)
   and later ones made by staff who could not see the open case (the "no-trace" design,
   docs/decisions/0007-need-to-know-and-secrecy.md).
 - ``SignCatalogueEntry`` — the school's grid of observable signs (French defaults seeded by
-  ``services.sign_catalogue_ensure``); ``CaseSign`` — one observed sign (catalogue or free text).
+  ``services.sign_catalogue_ensure``; the head adds, retires and offers again signs on the page
+  ``cases/signs/``, through ``services.sign_catalogue_add`` and ``sign_catalogue_set_active``);
+  ``CaseSign`` — one observed sign (catalogue or free text).
 - ``CaseTeamMember`` — who works on the case (``removed_at`` null while on the team). The
   head sees every case of the school; other staff only the cases whose team they are on.
   Partners are refused for now (agreements come with the partners issue).

@@ -16,6 +16,7 @@ REASON_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 5000
 SUMMARY_MAX_LENGTH = 200
 FREE_SIGN_MAX_LENGTH = 200
+SIGN_LABEL_MAX_LENGTH = 200
 
 
 class CaseStatus(models.TextChoices):
@@ -149,7 +150,7 @@ class SignCatalogueEntry(TimestampedModel):
 
     school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
     code = models.SlugField(_("code"), max_length=50)
-    label = models.CharField(_("label"), max_length=200)
+    label = models.CharField(_("label"), max_length=SIGN_LABEL_MAX_LENGTH)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("offered in the grid"), default=True)
 

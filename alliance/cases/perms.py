@@ -65,8 +65,12 @@ can_steer_case = is_live_adherent & sees_case & (is_same_school_head | is_case_r
 # The team, the referent, approving an exception, reopening: the head only (art. 2).
 can_coordinate_case = is_live_adherent & is_same_school_head
 
+# The school's grid of signs offered in referrals: the head (art. 2).
+can_manage_sign_catalogue = is_live_adherent & is_head
+
 rules.add_rule("cases.refer", can_refer)
 rules.add_rule("cases.view", can_view_case)
 rules.add_rule("cases.work", can_work_on_case)
 rules.add_rule("cases.steer", can_steer_case)
 rules.add_rule("cases.coordinate", can_coordinate_case)
+rules.add_rule("cases.manage_sign_catalogue", can_manage_sign_catalogue)

@@ -18,13 +18,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from alliance.audit.services import audit_record
 from alliance.cases.models import (
     FREE_SIGN_MAX_LENGTH,
+    SIGN_LABEL_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Case,
     CaseEvent,
@@ -45,6 +47,7 @@ from alliance.cases.models import (
 )
 from alliance.cases.perms import (
     can_coordinate_case,
+    can_manage_sign_catalogue,
     can_refer,
     can_steer_case,
     can_work_on_case,
@@ -283,6 +286,67 @@ def sign_catalogue_ensure(*, school: School) -> list[SignCatalogueEntry]:
             "position", "label"
         )
     )
+
+
+def _sign_code(school_id: int, label: str) -> str:
+    """A code for a new sign of the grid, from its label, unique in the school."""
+    max_length = SignCatalogueEntry._meta.get_field("code").max_length or 50
+    base = (slugify(label) or "sign")[: max_length - 4].strip("-") or "sign"
+    taken = set(
+        SignCatalogueEntry.objects.filter(school_id=school_id).values_list("code", flat=True)
+    )
+    code, suffix = base, 2
+    while code in taken:
+        code, suffix = f"{base}-{suffix}", suffix + 1
+    return code
+
+
+@transaction.atomic
+def sign_catalogue_add(*, actor: Membership, label: str) -> SignCatalogueEntry:
+    """The head adds a sign to the school's grid (after the French defaults, kept as they are)."""
+    if not can_manage_sign_catalogue(actor):
+        raise PermissionDenied
+    sign_catalogue_ensure(school=actor.school)
+    label = _clean_text(label, "label")
+    if len(label) > SIGN_LABEL_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "label": _("At most %(n)d characters (here: %(length)d).")
+                % {"n": SIGN_LABEL_MAX_LENGTH, "length": len(label)}
+            }
+        )
+    entries = SignCatalogueEntry.objects.filter(school_id=actor.school_id)
+    # Compared in Python: SQLite folds the case of ASCII letters only ("É" ≠ "é" there).
+    if label.casefold() in {other.casefold() for other in entries.values_list("label", flat=True)}:
+        raise ValidationError(
+            {"label": _("This sign is already in the grid (offer it again if it was retired).")}
+        )
+    position = (entries.aggregate(m=Max("position"))["m"] or 0) + 1
+    entry = SignCatalogueEntry(
+        school_id=actor.school_id,
+        code=_sign_code(actor.school_id, label),
+        label=label,
+        position=position,
+    )
+    entry.full_clean()
+    entry.save()
+    audit_record(action="create", target=entry, object_public_id=entry.code, membership=actor)
+    return entry
+
+
+@transaction.atomic
+def sign_catalogue_set_active(
+    *, actor: Membership, entry: SignCatalogueEntry, is_active: bool
+) -> SignCatalogueEntry:
+    """The head retires a sign from the grid, or offers it again. Referrals that recorded it
+    keep it; a retired sign is no longer offered in new referrals."""
+    if not can_manage_sign_catalogue(actor) or entry.school_id != actor.school_id:
+        raise PermissionDenied
+    if entry.is_active != is_active:
+        entry.is_active = is_active
+        entry.save(update_fields=["is_active", "updated_at"])
+        audit_record(action="update", target=entry, object_public_id=entry.code, membership=actor)
+    return entry
 
 
 # --------------------------------------------------------------------------- referral
@@ -673,11 +737,33 @@ def case_mark_examined(
     )
 
 
+def _require_plan_step(case: Case, plan: Any, refusal: str) -> None:
+    """The plan's steps move the case only through its own action plan.
+
+    The plans services pass the plan they lock; a forged request from the case page passes none
+    and is refused with ``refusal``, before any write.
+    """
+    if plan is None or getattr(plan, "case_id", None) != case.pk:
+        raise ValidationError(refusal, code="through_plan")
+
+
 @transaction.atomic
 def case_activate_plan(
     *, case: Case, actor: Membership, plan: Any = None, expected_version: int | None = None
 ) -> Case:
-    """The action plan agreed after the examination starts."""
+    """The action plan agreed after the examination starts (called by ``plans.services.plan_activate``
+    with the plan, which must hold at least one action still carried out)."""
+    _require(can_steer_case, actor, case)
+    _require_plan_step(
+        case,
+        plan,
+        _(
+            "An action plan starts from its own page, once it holds at least one action: "
+            "open the case's action plan."
+        ),
+    )
+    if not plan.has_live_action():
+        raise ValidationError(_("Add at least one action before starting the plan."))
     return _transition(
         case=case,
         actor=actor,
@@ -685,15 +771,24 @@ def case_activate_plan(
         to=CaseStatus.PLAN_ACTIVE,
         expected_version=expected_version,
         refusal=_("An action plan can start only once the case has been examined."),
-        related_public_id=getattr(plan, "public_id", None),
+        related_public_id=plan.public_id,
     )
 
 
 @transaction.atomic
 def case_start_review(
-    *, case: Case, actor: Membership, expected_version: int | None = None
+    *, case: Case, actor: Membership, review: Any = None, expected_version: int | None = None
 ) -> Case:
-    """The team reviews the plan in progress."""
+    """The team reviews the plan in progress (called by ``plans.services.plan_review_open`` with
+    the review it opened)."""
+    _require(can_steer_case, actor, case)
+    _require_plan_step(
+        case,
+        getattr(review, "plan", None),
+        _("A review is opened from the action plan's page, where each goal is then assessed."),
+    )
+    if not review.is_open:
+        raise ValidationError(_("This review is already completed."), code="status")
     return _transition(
         case=case,
         actor=actor,
@@ -701,12 +796,27 @@ def case_start_review(
         to=CaseStatus.UNDER_REVIEW,
         expected_version=expected_version,
         refusal=_("Only a case with an action plan in progress can be put under review."),
+        related_public_id=review.public_id,
     )
 
 
 @transaction.atomic
-def case_resume_plan(*, case: Case, actor: Membership, expected_version: int | None = None) -> Case:
-    """After the review, the (updated) plan goes on."""
+def case_resume_plan(
+    *, case: Case, actor: Membership, review: Any = None, expected_version: int | None = None
+) -> Case:
+    """After the review, the (updated) plan goes on (called by
+    ``plans.services.plan_review_complete`` with the review it completed)."""
+    _require(can_steer_case, actor, case)
+    _require_plan_step(
+        case,
+        getattr(review, "plan", None),
+        _("The action plan resumes once its review is completed on the plan's page."),
+    )
+    if review.is_open:
+        raise ValidationError(
+            _("The action plan resumes once its review is completed on the plan's page."),
+            code="status",
+        )
     return _transition(
         case=case,
         actor=actor,
@@ -714,6 +824,7 @@ def case_resume_plan(*, case: Case, actor: Membership, expected_version: int | N
         to=CaseStatus.PLAN_ACTIVE,
         expected_version=expected_version,
         refusal=_("Only a case under review can resume its action plan."),
+        related_public_id=review.public_id,
     )
 
 
@@ -745,7 +856,8 @@ def case_reopen(
     *, case: Case, actor: Membership, reason: str, expected_version: int | None = None
 ) -> Case:
     """The head reopens a closed case, with the written reason. It goes back to where it was:
-    under review if it had been examined, else family associated or referred."""
+    under review if its action plan had started (the plan page then opens a review), examined if
+    it had been examined, else family associated or referred."""
     _require(can_coordinate_case, actor, case)
     reason = _clean_text(reason, "reason")
     fresh = _lock(case, expected_version=expected_version, allow_closed=True)
@@ -755,8 +867,12 @@ def case_reopen(
         raise ValidationError(
             _("This pupil has another open case: it cannot be reopened."), code="open_exists"
         )
-    if fresh.examined_at is not None:
+    # The plan lives in the plans app (``ActionPlan.case``, related name ``action_plan``).
+    plan = getattr(fresh, "action_plan", None)
+    if plan is not None and plan.activated_at is not None:
         fresh.status = CaseStatus.UNDER_REVIEW
+    elif fresh.examined_at is not None:
+        fresh.status = CaseStatus.EXAMINED
     elif fresh.family_associated_at is not None:
         fresh.status = CaseStatus.FAMILY_ASSOCIATED
     else:

@@ -49,6 +49,7 @@ from alliance.charter.services import (
 from alliance.core import clock
 from alliance.demo import names
 from alliance.demo.cases import seed_cases
+from alliance.demo.detection import seed_detection
 from alliance.demo.meetings import PARIS, seed_meetings, story_clock
 from alliance.partners.models import PartnerKind, PartnerOrganisation
 from alliance.people.models import User
@@ -676,7 +677,11 @@ def _seed(total_pupils: int, seed: int) -> None:
     )
     with story_clock(story_start):
         seed_cases(college=schools[COLLEGE.key], lp=schools[LP.key])
-    seed_meetings(college=schools[COLLEGE.key])
+    # Steps of the meeting story that carry no date of their own happen "after the story".
+    with story_clock(story_start + dt.timedelta(weeks=9, days=3)):
+        seed_meetings(college=schools[COLLEGE.key])
+    # The vie-scolaire events and grid observations the watchlist reads (story 1: Inès).
+    seed_detection(college=schools[COLLEGE.key], lp=schools[LP.key], seed=seed)
 
 
 def _write(school: School, chunk: list[tuple[Division, PupilRow]]) -> None:

@@ -155,7 +155,9 @@ def seed_meetings(*, college: School) -> Meeting | None:
     assert head is not None and cpe is not None and tutor is not None
     assert psyen is not None and nurse is not None
     story_cases = [ines] + ([yanis] if yanis is not None else [])
-    story_cases += _other_cases(college, head, cpe, 6 - len(story_cases))
+    # The other situations were referred the same morning as Inès's.
+    with story_clock(ines.opened_at + dt.timedelta(minutes=30)):
+        story_cases += _other_cases(college, head, cpe, 6 - len(story_cases))
     decisions = {ines.pk: INES_DECISIONS}
     if yanis is not None:
         decisions[yanis.pk] = (

@@ -314,3 +314,97 @@ class PeriodCount(ImportedEvent):
 
     def __str__(self) -> str:
         return f"period count {self.public_id}"
+
+
+# --------------------------------------------------------------------------- the observation grid
+
+
+class Observation(PublicIdModel, TimestampedModel):
+    """A sign of the school's observation grid, seen in a pupil on a date by a staff member.
+
+    The grid is the school's sign catalogue (``cases.SignCatalogueEntry``, shared with the
+    referral form): one grid per school, whether a sign is noted on its own or in a referral.
+    Coded signs only, never free text: what is written about a pupil outside a case must be
+    objective and short (CNIL guidance on school files). Observations feed the detection
+    engine (``alliance.detection.frames``) and are shown to those who may read them
+    (``alliance.detection.observations.observations_visible_to``).
+
+    ``pupil`` CASCADE: an observation is part of the pupil's record, erased with it.
+    """
+
+    school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
+    pupil = models.ForeignKey("pupils.Pupil", on_delete=models.CASCADE, related_name="observations")
+    sign = models.ForeignKey(
+        "cases.SignCatalogueEntry",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sign"),
+    )
+    observed_on = models.DateField(_("observed on"))
+    recorded_by = models.ForeignKey(
+        "tenancy.Membership", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("observation")
+        verbose_name_plural = _("observations")
+        ordering = ["-observed_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pupil", "sign", "observed_on", "recorded_by"],
+                name="observation_once_per_day_and_observer",
+            )
+        ]
+        indexes = [models.Index(fields=["school", "pupil", "observed_on"])]
+
+    def __str__(self) -> str:
+        return f"observation {self.public_id}"
+
+
+# --------------------------------------------------------------------------- the school's settings
+
+
+def default_watchlist_professions() -> list[str]:
+    """Besides the head, who reads the watchlist unless the school decides otherwise."""
+    return ["cpe", "dropout_referent"]
+
+
+DEFAULT_CAPACITY = 12
+
+
+class DetectionSettings(TimestampedModel):
+    """A school's detection settings: its rule set, who reads the watchlist, the team's capacity.
+
+    ``rules`` holds the school's rule set in the engine's own file format
+    (``alliance.detection.engine``), validated by the engine before it is saved; an empty
+    document means the engine's documented defaults. ``version`` is the optimistic lock of
+    the settings forms.
+    """
+
+    school = models.OneToOneField(
+        "tenancy.School", on_delete=models.PROTECT, related_name="detection_settings"
+    )
+    rules = models.JSONField(_("rule set"), default=dict, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("situations the team can examine"), default=DEFAULT_CAPACITY
+    )
+    watchlist_professions = models.JSONField(
+        _("professions who read the watchlist"), default=default_watchlist_professions
+    )
+    updated_by = models.ForeignKey(
+        "tenancy.Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("detection settings")
+        verbose_name_plural = _("detection settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=500),
+                name="detection_settings_capacity_bounds",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"detection settings of school {self.school_id}"

@@ -6,7 +6,7 @@ on the command line. Both throttle, so reporting every row costs nothing.
 """
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from alliance.jobs.models import ImportJob, JobStage
 
@@ -102,3 +102,17 @@ class TerminalProgress(Progress):
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class CommandStream:
+    """A management command's ``stdout``/``stderr`` as a ``Stream``, without its automatic line ends."""
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> int:
+        self.wrapper.write(text, ending="")
+        return len(text)
+
+    def flush(self) -> None:
+        self.wrapper.flush()

@@ -6,6 +6,7 @@ django-tasks task; with the immediate backend (tests, demo) the task runs inline
 too. Either way the job row is the one record people follow.
 """
 
+import datetime as dt
 import hashlib
 import logging
 import traceback
@@ -47,8 +48,12 @@ def staged_upload_create(
     filename: str,
     data: bytes,
     params: dict[str, Any] | None = None,
+    ttl: dt.timedelta | None = None,
 ) -> StagedUpload:
-    """Keep an uploaded file until its import runs (audited: a file of pupil data is on the server)."""
+    """Keep an uploaded file until its import runs (audited: a file of pupil data is on the server).
+
+    ``ttl``: how long it waits for its import (``STAGED_UPLOAD_TTL`` unless shorter is asked).
+    """
     staged_uploads_purge_expired()
     now = clock.now()
     upload = StagedUpload.objects.create(
@@ -61,7 +66,7 @@ def staged_upload_create(
         file_sha256=hashlib.sha256(data).hexdigest(),
         params=params or {},
         created_at=now,
-        expires_at=now + STAGED_UPLOAD_TTL,
+        expires_at=now + (ttl if ttl is not None else STAGED_UPLOAD_TTL),
     )
     audit_record(action="upload", target=upload, membership=actor)
     return upload

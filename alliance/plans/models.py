@@ -65,6 +65,10 @@ class ActionPlan(PublicIdModel, TimestampedModel):
     def __str__(self) -> str:
         return str(_("Action plan %(id)s") % {"id": str(self.public_id)[:8]})
 
+    def has_live_action(self) -> bool:
+        """At least one action is still carried out (planned or in progress)."""
+        return self.actions.filter(status__in=LIVE_ACTION_STATUSES).exists()
+
 
 class TimeFrame(models.TextChoices):
     IN_SCHOOL = "in_school", _("During school time")
@@ -202,6 +206,10 @@ class PlanReview(PublicIdModel, TimestampedModel):
                 name="plan_review_completed_has_date",
             ),
         ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ReviewStatus.OPEN
 
 
 class GoalResult(models.TextChoices):

@@ -5,7 +5,7 @@ import uuid
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from alliance.cases.models import CaseTeamMember
+from alliance.cases.models import Case, CaseTeamMember
 from alliance.cases.selectors import cases_visible_to
 from alliance.plans.models import (
     ActionGoal,
@@ -33,6 +33,11 @@ def plan_get_visible(membership: Membership | None, public_id: uuid.UUID | str) 
         )
     except (ActionPlan.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+def plan_of_case(case: Case) -> ActionPlan | None:
+    """The action plan of ``case``, if any (call only after checking the case is visible)."""
+    return ActionPlan.objects.filter(case_id=case.pk, school_id=case.school_id).first()
 
 
 def plan_actions(plan: ActionPlan) -> QuerySet[PlanAction]:

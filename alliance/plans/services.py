@@ -400,8 +400,9 @@ def plan_agreement_record(
         errors["agreed_on"] = _("Give the date.")
     elif agreed_on > clock.today():
         errors["agreed_on"] = _("The date cannot be in the future.")
-    elif agreed_on < timezone.localtime(fresh.created_at).date():
-        errors["agreed_on"] = _("The date cannot be before the plan was started.")
+    elif agreed_on < timezone.localtime(case.opened_at).date():
+        # The situation's opening date comes from the application clock, unlike created_at.
+        errors["agreed_on"] = _("The date cannot be before the situation was opened.")
     if channel not in AgreementChannel.values:
         errors["channel"] = _("Say how the agreement was given.")
     comment = (comment or "").strip()
@@ -441,17 +442,28 @@ def plan_agreement_record(
 
 @transaction.atomic
 def plan_review_open(*, actor: Membership, plan: ActionPlan, expected_version: int) -> PlanReview:
-    """Open a review: the case moves to ``under_review`` (head or referent)."""
+    """Open a review: the case moves to ``under_review`` (head or referent).
+
+    A case the head reopened after its plan had started is already under review, with no review
+    in progress: the review opens without a change of status.
+    """
     _require(can_steer_plan, actor, plan.case)
     fresh = _lock_plan(plan, expected_version)
     if fresh.reviews.filter(status=ReviewStatus.OPEN).exists():
         raise ValidationError(_("A review of this plan is already in progress."), code="open")
-    case_services.case_start_review(case=fresh.case, actor=actor)
+    if fresh.activated_at is None:
+        raise ValidationError(
+            _("Only a case with an action plan in progress can be put under review."),
+            code="status",
+        )
     review = PlanReview(
         school_id=fresh.school_id, plan=fresh, opened_by=actor, opened_at=clock.now()
     )
     review.full_clean()
     review.save()
+    if fresh.case.status != CaseStatus.UNDER_REVIEW:
+        # Refuses (and the transaction rolls the review back) unless the plan is in progress.
+        case_services.case_start_review(case=fresh.case, actor=actor, review=review)
     audit_record(action="create", target=review, membership=actor)
     _bump_plan(fresh)
     plan.refresh_from_db()
@@ -553,5 +565,5 @@ def plan_review_complete(
     audit_record(action="update", target=review, membership=actor)
     _bump_plan(fresh, next_review_on=next_review_on)
     audit_record(action="update", target=fresh, membership=actor)
-    case_services.case_resume_plan(case=fresh.case, actor=actor)
+    case_services.case_resume_plan(case=fresh.case, actor=actor, review=review)
     return review

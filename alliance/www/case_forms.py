@@ -14,6 +14,7 @@ from alliance.cases.models import (
     FREE_SIGN_MAX_LENGTH,
     NOTE_MAX_LENGTH,
     REASON_MAX_LENGTH,
+    SIGN_LABEL_MAX_LENGTH,
     SUMMARY_MAX_LENGTH,
     Case,
     CaseOutcome,
@@ -85,6 +86,12 @@ class ReferralForm(DsfrBaseForm):
                     _("Each sign must fit in %(n)d characters.") % {"n": FREE_SIGN_MAX_LENGTH}
                 )
         return lines
+
+
+class SignForm(DsfrBaseForm):
+    """A new sign of the school's grid (the head's catalogue page)."""
+
+    label = forms.CharField(label=_("New sign"), max_length=SIGN_LABEL_MAX_LENGTH)
 
 
 class CaseEditForm(DsfrBaseForm):

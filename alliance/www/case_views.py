@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 
 from alliance.audit.services import audit_record_view
 from alliance.cases import services
-from alliance.cases.models import Case, CaseStatus
+from alliance.cases.models import Case, CaseStatus, SignCatalogueEntry
 from alliance.cases.perms import (
     can_coordinate_case,
     can_list_cases,
+    can_manage_sign_catalogue,
     can_refer,
     can_steer_case,
     can_work_on_case,
@@ -36,6 +37,11 @@ from alliance.cases.selectors import (
     notes_visible_to,
     referrals_made_by,
 )
+from alliance.meetings.perms import can_manage_meetings
+from alliance.plans import services as plan_services
+from alliance.plans.models import ActionPlan, PlanReview
+from alliance.plans.perms import can_edit_plan
+from alliance.plans.selectors import open_review_of, plan_actions, plan_of_case
 from alliance.pupils.selectors import pupil_get_visible
 from alliance.tenancy.models import Membership
 from alliance.www.case_forms import (
@@ -49,6 +55,7 @@ from alliance.www.case_forms import (
     ReferentForm,
     ReferralForm,
     ReopenForm,
+    SignForm,
     TeamAddForm,
     TeamMemberForm,
     TransitionForm,
@@ -57,15 +64,9 @@ from alliance.www.decorators import rule_required
 
 CaseView = Callable[..., HttpResponse]
 
-#: Which transition each status offers, and the service behind it.
-NEXT_TRANSITIONS: dict[str, list[str]] = {
-    CaseStatus.REFERRED: ["examine"],
-    CaseStatus.FAMILY_ASSOCIATED: ["examine"],
-    CaseStatus.EXAMINED: ["activate"],
-    CaseStatus.PLAN_ACTIVE: ["review"],
-    CaseStatus.UNDER_REVIEW: ["resume"],
-    CaseStatus.CLOSED: [],
-}
+#: The service behind each action of the transition form. The page offers only "examine"
+#: (once parents first holds); the plan's steps go through the plan's pages. A forged
+#: "activate", "review" or "resume" reaches its service, which refuses it with a message.
 TRANSITION_SERVICES: dict[str, Callable[..., Case]] = {
     "examine": services.case_mark_examined,
     "activate": services.case_activate_plan,
@@ -116,10 +117,15 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
     work = can_work_on_case(membership, case) and case.is_open
     exception = family_exception_of(case)
     initial_version = {"version": case.version}
-    transitions = []
-    if steer and case.is_open:
-        for action in NEXT_TRANSITIONS[case.status]:
-            transitions.append({"action": action, "label": TRANSITIONS[action]})
+    parents_ok = case_family_associated_or_excepted(case)
+    plan = plan_of_case(case)
+    actions = list(plan_actions(plan)) if plan is not None else []
+    open_review = open_review_of(plan) if plan is not None else None
+    steps = (
+        _next_steps(membership, case, parents_ok=parents_ok, plan=plan, open_review=open_review)
+        if steer and case.is_open
+        else []
+    )
     context: dict[str, Any] = {
         "case": case,
         "pupil": case.pupil,
@@ -138,13 +144,21 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
         "events": case.events.select_related("actor__user", "subject__user").order_by(
             "-occurred_at", "-pk"
         )[:50],
-        "parents_ok": case_family_associated_or_excepted(case),
+        "parents_ok": parents_ok,
         "exception": exception,
         "can_steer": steer and case.is_open,
         "can_coordinate": coordinate and case.is_open,
         "can_reopen": coordinate and not case.is_open,
         "can_work": work,
-        "transitions": transitions,
+        "steps": steps,
+        # The action plan: whoever sees the case sees its plan (plans.selectors).
+        "plan": plan,
+        "plan_actions": actions,
+        "plan_open_review": open_review,
+        "plan_can_start": plan is None
+        and work
+        and case.status in plan_services.PLAN_STATUSES
+        and bool(can_edit_plan(membership, case)),
     }
     if work:
         context["contact_form"] = forms.get("contact_form") or FamilyContactForm(case=case)
@@ -171,6 +185,82 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
     context["form_error"] = forms.get("form_error")
     context["saved"] = bool(forms.get("saved"))
     return context
+
+
+def _step(label: Any, url: str, *, post: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A button of the "next step" section: a link, or a form posting ``post``."""
+    return {"label": label, "url": url, "method": "get" if post is None else "post", "post": post}
+
+
+def _next_steps(
+    membership: Membership,
+    case: Case,
+    *,
+    parents_ok: bool,
+    plan: ActionPlan | None,
+    open_review: PlanReview | None,
+) -> list[dict[str, Any]]:
+    """What may be done next, and only what is legal now (for the head or the referent).
+
+    Before the examination: mark it examined, once parents first holds (and, for the head,
+    convene the GPDS). From then on the plan's pages take over: the plan is started, activated
+    once it holds an action, and reviewed there, each step through the plans services.
+    """
+    status = case.status
+    if status in {CaseStatus.REFERRED, CaseStatus.FAMILY_ASSOCIATED}:
+        if not parents_ok:
+            return []
+        steps = [
+            _step(
+                TRANSITIONS["examine"],
+                reverse("case_transition", kwargs={"public_id": case.public_id}),
+                post={"action": "examine", "version": case.version},
+            )
+        ]
+        if can_manage_meetings(membership):
+            steps.append(_step(_("Convene a GPDS meeting"), reverse("meeting_create")))
+        return steps
+    if status == CaseStatus.EXAMINED:
+        if plan is None:
+            return [
+                _step(
+                    _("Start the action plan"),
+                    reverse("plan_for_case", kwargs={"public_id": case.public_id}),
+                    post={},
+                )
+            ]
+        if plan.activated_at is None:
+            if not plan.has_live_action():
+                return [
+                    _step(
+                        _("Add an action"),
+                        reverse("plan_action_add", kwargs={"public_id": plan.public_id}),
+                    )
+                ]
+            return [
+                _step(
+                    _("Start the plan"),
+                    reverse("plan_activate", kwargs={"public_id": plan.public_id}),
+                )
+            ]
+        return []
+    if plan is None or plan.activated_at is None:
+        return []
+    if open_review is not None:
+        return [
+            _step(
+                _("Complete the review"),
+                reverse("plan_review", kwargs={"public_id": open_review.public_id}),
+            )
+        ]
+    # Plan in progress, or under review after the head reopened the case.
+    return [
+        _step(
+            _("Review the plan"),
+            reverse("plan_review_open", kwargs={"public_id": plan.public_id}),
+            post={"version": plan.version},
+        )
+    ]
 
 
 def _render_case(
@@ -505,3 +595,55 @@ def case_note_create(request: HttpRequest, case: Case) -> HttpResponse:
                 messages.success(request, _("Note saved."))
             return _section(request, case, "www/cases/_notes.html", "notes", ok=True, saved=True)
     return _section(request, case, "www/cases/_notes.html", "notes", ok=False, note_form=form)
+
+
+# --------------------------------------------------------------------------- sign grid
+
+
+@rule_required(can_manage_sign_catalogue)
+def sign_catalogue(request: HttpRequest) -> HttpResponse:
+    """The school's grid of signs offered in referrals: add one, retire or offer one again.
+
+    The French defaults stay; a retired sign stays on the referrals that recorded it.
+    """
+    membership = request.membership  # type: ignore[attr-defined]
+    services.sign_catalogue_ensure(school=membership.school)
+    do = request.POST.get("do", "")
+    form = SignForm(request.POST if do == "add" else None)
+    form_error = ""
+    if request.method == "POST":
+        if do == "add":
+            if form.is_valid():
+                try:
+                    services.sign_catalogue_add(actor=membership, label=form.cleaned_data["label"])
+                except ValidationError as error:
+                    _add_errors_any(form, error)
+                else:
+                    messages.success(request, _("Sign added to the grid."))
+                    return redirect("sign_catalogue")
+        elif do in {"retire", "offer"}:
+            # Addressed by its code, within the head's own school: another school's is a 404.
+            entry = SignCatalogueEntry.objects.filter(
+                school_id=membership.school_id, code=request.POST.get("sign", "")
+            ).first()
+            if entry is None:
+                raise Http404
+            services.sign_catalogue_set_active(
+                actor=membership, entry=entry, is_active=do == "offer"
+            )
+            messages.success(request, _("Catalogue updated."))
+            return redirect("sign_catalogue")
+        else:
+            form_error = _("Invalid request.")
+    return render(
+        request,
+        "www/cases/signs.html",
+        {
+            "form": form,
+            "form_error": form_error,
+            "signs": SignCatalogueEntry.objects.filter(school_id=membership.school_id).order_by(
+                "position", "label"
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )

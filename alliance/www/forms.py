@@ -21,6 +21,13 @@ class DsfrBaseForm(_DsfrBaseForm):
         context["DSFR_MARK_OPTIONAL_FIELDS"] = True
         return context
 
+    def full_clean(self) -> None:
+        super().full_clean()
+        # django-dsfr's template shows no error of a hidden field (a version, a forged value):
+        # say it at the top of the form, or the page comes back without a word.
+        if any(bound.errors for bound in self.hidden_fields()):
+            self.add_error(None, _("Invalid request: reload the page and try again."))
+
 
 class DateInput(forms.DateInput):
     input_type = "date"

@@ -206,7 +206,8 @@ def meeting_attendance(request: HttpRequest, public_id: str) -> HttpResponse:
                 family_present=form.family_present(),
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            # "Nobody present" and the like come keyed on the service's own names.
+            _service_errors(form, error)
         else:
             messages.success(request, _("Attendance recorded."))
             return redirect("meeting_detail", public_id=meeting.public_id)

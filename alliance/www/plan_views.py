@@ -118,8 +118,10 @@ def plan_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "can_activate": can_steer
             and plan.activated_at is None
             and case.status == CaseStatus.EXAMINED,
+            # Under review without a review in progress: a case reopened by the head.
             "can_open_review": can_steer
-            and case.status == CaseStatus.PLAN_ACTIVE
+            and plan.activated_at is not None
+            and case.status in {CaseStatus.PLAN_ACTIVE, CaseStatus.UNDER_REVIEW}
             and open_review is None,
             "can_steer": can_steer and case.is_open,
         },

@@ -4,6 +4,8 @@ Reads go through ``pupils.selectors``; writes through ``pupils.services``;
 every read of a pupil's page is audited.
 """
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,18 +18,23 @@ from alliance.audit.models import AuditEvent
 from alliance.audit.services import audit_record_view
 from alliance.cases.perms import can_refer
 from alliance.cases.selectors import cases_visible_to
+from alliance.jobs.models import ImportJob, JobStatus
+from alliance.jobs.selectors import import_job_get_visible, import_jobs_visible_to
+from alliance.jobs.services import inline_max_rows
 from alliance.people.models import User
 from alliance.pupils import services
-from alliance.pupils.imports.errors import PlanChanged, RosterError
+from alliance.pupils.imports.errors import RosterError
 from alliance.pupils.imports.pending import (
     pending_upload_delete,
-    pending_upload_read,
+    pending_upload_get,
     pending_upload_store,
     pending_uploads_purge,
 )
 from alliance.pupils.imports.pipeline import roster_import_file
 from alliance.pupils.imports.report import ImportReport
-from alliance.pupils.models import RosterImport
+from alliance.pupils.jobs import HANDLER as ROSTER_HANDLER
+from alliance.pupils.jobs import roster_import_start
+from alliance.pupils.models import RosterImport, RosterSource
 from alliance.pupils.perms import (
     can_edit_pupils,
     can_import_roster,
@@ -158,10 +165,10 @@ def guardian_create(request: HttpRequest, public_id: str) -> HttpResponse:
 PENDING_SESSION_KEY = "roster_import_pending"
 
 
-def _forget_pending(request: HttpRequest) -> None:
+def _forget_pending(request: HttpRequest, membership: Membership) -> None:
     pending = request.session.pop(PENDING_SESSION_KEY, None)
     if pending:
-        pending_upload_delete(pending.get("token", ""))
+        pending_upload_delete(membership, pending.get("token", ""))
 
 
 def _report_page(
@@ -185,7 +192,40 @@ def _report_page(
             "notice": notice,
             # The technical administrator sees counts only, never who the pupils are.
             "show_names": can_view_pupils(membership),
+            # Larger files are imported in the background (alliance.jobs).
+            "large_rows": inline_max_rows(),
         },
+    )
+
+
+def _dry_run_page(
+    request: HttpRequest,
+    membership: Membership,
+    *,
+    data: bytes,
+    filename: str,
+    full_list: bool,
+    form: RosterImportForm | None = None,
+    notice: str = "",
+) -> HttpResponse:
+    """Run the dry run, keep the file for its confirmation, and show what the import would do."""
+    try:
+        report = roster_import_file(
+            actor=membership, data=data, filename=filename, dry_run=True, full_list=full_list
+        )
+    except RosterError as exc:
+        return _report_page(request, membership, form=form or RosterImportForm(), error=exc)
+    upload = pending_upload_store(
+        actor=membership, data=data, filename=filename, full_list=full_list, rows=report.records
+    )
+    token = str(upload.public_id)
+    request.session[PENDING_SESSION_KEY] = {
+        "token": token,
+        "fingerprint": report.fingerprint,
+        "membership": str(membership.public_id),
+    }
+    return _report_page(
+        request, membership, form=RosterImportForm(), report=report, token=token, notice=notice
     )
 
 
@@ -197,43 +237,38 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         pending_uploads_purge()
         return _report_page(request, membership, form=form)
-    _forget_pending(request)
+    _forget_pending(request, membership)
     upload = form.cleaned_data["file"]
-    data = upload.read()
-    full_list = form.cleaned_data["full_list"]
-    try:
-        report = roster_import_file(
-            actor=membership, data=data, filename=upload.name, dry_run=True, full_list=full_list
-        )
-    except RosterError as exc:
-        return _report_page(request, membership, form=form, error=exc)
-    token = pending_upload_store(data)
-    request.session[PENDING_SESSION_KEY] = {
-        "token": token,
-        "fingerprint": report.fingerprint,
-        "filename": upload.name[:200],
-        "full_list": full_list,
-        "membership": str(membership.public_id),
-    }
-    return _report_page(request, membership, form=RosterImportForm(), report=report, token=token)
+    return _dry_run_page(
+        request,
+        membership,
+        data=upload.read(),
+        filename=upload.name,
+        full_list=form.cleaned_data["full_list"],
+        form=form,
+    )
 
 
 @rule_required(can_import_roster)
 @require_POST
 def roster_import_confirm(request: HttpRequest) -> HttpResponse:
-    """Import the file whose dry run was shown, only if the import does what it announced."""
+    """Import the file whose dry run was shown, only if the import does what it announced.
+
+    The import is a job (``alliance.pupils.jobs``): a small file is imported before this
+    answers, a large one in the background, and the job's page follows it either way.
+    """
     membership = request.membership  # type: ignore[attr-defined]
     pending = request.session.get(PENDING_SESSION_KEY) or {}
     token = request.POST.get("token", "")
-    data = None
+    upload = None
     if (
         token
         and pending.get("token") == token
         and pending.get("membership") == str(membership.public_id)
     ):
-        data = pending_upload_read(token)
-    if data is None:
-        _forget_pending(request)
+        upload = pending_upload_get(membership, token)
+    if upload is None:
+        _forget_pending(request, membership)
         messages.error(
             request,
             _(
@@ -242,53 +277,67 @@ def roster_import_confirm(request: HttpRequest) -> HttpResponse:
             ),
         )
         return redirect("roster_import")
-    options = {
-        "actor": membership,
-        "data": data,
-        "filename": pending["filename"],
-        "full_list": pending["full_list"],
-    }
-    try:
-        report = roster_import_file(**options, expected_fingerprint=pending["fingerprint"])
-    except PlanChanged:
-        # Announce what the import would now do, and ask again.
-        try:
-            report = roster_import_file(**options, dry_run=True)
-        except RosterError as exc:
-            _forget_pending(request)
-            return _report_page(request, membership, form=RosterImportForm(), error=exc)
-        pending["fingerprint"] = report.fingerprint
-        request.session[PENDING_SESSION_KEY] = pending
-        return _report_page(
+    # The job owns the file from now on (it deletes it when it finishes).
+    request.session.pop(PENDING_SESSION_KEY, None)
+    data, filename = bytes(upload.data), upload.filename
+    full_list = bool(upload.params.get("full_list"))
+    job = roster_import_start(actor=membership, upload=upload, fingerprint=pending["fingerprint"])
+    if job.status == JobStatus.FAILED and job.result.get("plan_changed"):
+        # It ran at once and refused: announce what the import would now do, and ask again.
+        return _dry_run_page(
             request,
             membership,
-            form=RosterImportForm(),
-            report=report,
-            token=token,
+            data=data,
+            filename=filename,
+            full_list=full_list,
             notice=_(
                 "Nothing was imported: the pupils recorded changed since the dry run. Here is "
                 "what the import would do now; confirm again if it is right."
             ),
         )
-    except RosterError as exc:
-        _forget_pending(request)
-        return _report_page(request, membership, form=RosterImportForm(), error=exc)
-    _forget_pending(request)
-    messages.success(
-        request,
-        _(
-            "Roster imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged, "
-            "%(left)s marked as having left, %(ambiguous)s ambiguous."
-        )
-        % {
-            "created": report.created,
-            "updated": report.updated,
-            "unchanged": report.unchanged,
-            "left": report.left,
-            "ambiguous": report.ambiguous,
-        },
-    )
-    return redirect("roster_import_history")
+    return redirect("roster_import_job", public_id=job.public_id)
+
+
+#: Every key a finished roster job's report may have, with its value when the job did not give it.
+_ROSTER_REPORT_DEFAULTS: dict[str, Any] = {
+    "created": 0,
+    "updated": 0,
+    "unchanged": 0,
+    "left": 0,
+    "ambiguous": 0,
+    "skipped": 0,
+    "divisions_created": 0,
+    "warnings": [],
+    "source_format": "",
+    "encoding": "",
+    "error_total": 0,
+    "plan_changed": False,
+}
+
+
+def _roster_job_context(job: ImportJob) -> dict[str, Any]:
+    report = {**_ROSTER_REPORT_DEFAULTS, **(job.result or {})}
+    source = report["source_format"]
+    return {
+        "job": job,
+        "report": report,
+        "source_label": RosterSource(source).label if source in RosterSource.values else "",
+        "failed": job.status == JobStatus.FAILED,
+    }
+
+
+@rule_required(can_import_roster)
+def roster_import_job(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A roster import job: its progress while it runs, then its report (counts, warnings)."""
+    job = import_job_get_visible(request.membership, public_id, handler=ROSTER_HANDLER)  # type: ignore[attr-defined]
+    return render(request, "www/roster_import_job.html", _roster_job_context(job))
+
+
+@rule_required(can_import_roster)
+def roster_import_job_progress(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The job's status, polled by htmx every second until the job has finished."""
+    job = import_job_get_visible(request.membership, public_id, handler=ROSTER_HANDLER)  # type: ignore[attr-defined]
+    return render(request, "www/_roster_job_status.html", _roster_job_context(job))
 
 
 @rule_required(can_import_roster)
@@ -301,7 +350,12 @@ def roster_import_history(request: HttpRequest) -> HttpResponse:
         .order_by("-imported_at", "-pk")
     )
     page = Paginator(imports, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "www/roster_import_history.html", {"page": page})
+    jobs = (
+        import_jobs_visible_to(membership, handler=ROSTER_HANDLER)
+        .select_related("membership__user")
+        .defer("result", "params")[:20]
+    )
+    return render(request, "www/roster_import_history.html", {"page": page, "jobs": jobs})
 
 
 def _access_events(events):

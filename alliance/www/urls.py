@@ -7,11 +7,14 @@ from alliance.www import (
     case_views,
     charter_views,
     dashboard_views,
+    detection_settings_views,
     event_import_views,
     home_views,
     meeting_views,
+    observation_views,
     plan_views,
     pupil_views,
+    watchlist_views,
 )
 
 urlpatterns = [
@@ -36,6 +39,16 @@ urlpatterns = [
         pupil_views.roster_import_history,
         name="roster_import_history",
     ),
+    path(
+        "pupils/import/jobs/<uuid:public_id>/",
+        pupil_views.roster_import_job,
+        name="roster_import_job",
+    ),
+    path(
+        "pupils/import/jobs/<uuid:public_id>/progress/",
+        pupil_views.roster_import_job_progress,
+        name="roster_import_job_progress",
+    ),
     path("pupils/<uuid:public_id>/", pupil_views.pupil_detail, name="pupil_detail"),
     path("pupils/<uuid:public_id>/edit/", pupil_views.pupil_edit, name="pupil_edit"),
     path(
@@ -50,6 +63,7 @@ urlpatterns = [
     # Cases (situations): need-to-know, see docs/decisions/0007-need-to-know-and-secrecy.md.
     path("pupils/<uuid:public_id>/refer/", case_views.case_refer, name="case_refer"),
     path("cases/", case_views.case_list, name="case_list"),
+    path("cases/signs/", case_views.sign_catalogue, name="sign_catalogue"),
     path("cases/<uuid:public_id>/", case_views.case_detail, name="case_detail"),
     path("cases/<uuid:public_id>/edit/", case_views.case_edit, name="case_edit"),
     path("cases/<uuid:public_id>/transition/", case_views.case_transition, name="case_transition"),
@@ -127,4 +141,43 @@ urlpatterns = [
         name="event_import_run",
     ),
     path("events/imports/", event_import_views.event_import_history, name="event_import_history"),
+    # Detection (repérage): the watchlist, the observation grid, the school's rules
+    # (docs/detection/watchlist.md, docs/decisions/0010-watchlist.md).
+    path("detection/watchlist/", watchlist_views.watchlist, name="watchlist"),
+    path(
+        "detection/watchlist/<uuid:public_id>/refer/",
+        watchlist_views.watchlist_refer,
+        name="watchlist_refer",
+    ),
+    path(
+        "pupils/<uuid:public_id>/observations/new/",
+        observation_views.observation_create,
+        name="observation_create",
+    ),
+    path(
+        "detection/settings/",
+        detection_settings_views.detection_settings,
+        name="detection_settings",
+    ),
+    path("detection/rules/", detection_settings_views.detection_rules, name="detection_rules"),
+    path(
+        "detection/rules/export/",
+        detection_settings_views.detection_rules_export,
+        name="detection_rules_export",
+    ),
+    path(
+        "detection/rules/import/",
+        detection_settings_views.detection_rules_import,
+        name="detection_rules_import",
+    ),
+    path(
+        "detection/rules/reset/",
+        detection_settings_views.detection_rules_reset,
+        name="detection_rules_reset",
+    ),
+    path(
+        "detection/rules/<slug:code>/",
+        detection_settings_views.detection_rule_edit,
+        name="detection_rule_edit",
+    ),
 ]

@@ -10,7 +10,10 @@ import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext, override
 
+from alliance.cases import services
 from alliance.cases.models import Case, CaseStatus, FamilyContact
 from alliance.core import clock
 from tests import factories
@@ -88,14 +91,13 @@ def test_refer_then_coordinate_then_close(client, head, cpe, form_tutor, pupil, 
     assert "<html" not in response.content.decode()  # the section alone
 
     login(client, cpe)  # the referent steers
-    for action in ("examine", "activate", "review", "resume"):
-        case.refresh_from_db()
-        response = client.post(
-            url("case_transition", case), {"action": action, "version": case.version}
-        )
-        assert response.status_code == 302, action
+    response = client.post(
+        url("case_transition", case), {"action": "examine", "version": case.version}
+    )
+    assert response.status_code == 302
     case.refresh_from_db()
-    assert case.status == CaseStatus.PLAN_ACTIVE
+    assert case.status == CaseStatus.EXAMINED
+    # From here the plan's pages take over (tests/plans); the case page closes the case.
     client.post(url("case_close", case), {"outcome": "back_on_track", "version": case.version})
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
@@ -103,7 +105,7 @@ def test_refer_then_coordinate_then_close(client, head, cpe, form_tutor, pupil, 
     login(client, head)
     client.post(url("case_reopen", case), {"reason": "Rechute", "version": case.version})
     case.refresh_from_db()
-    assert case.status == CaseStatus.UNDER_REVIEW
+    assert case.status == CaseStatus.EXAMINED  # examined, and no plan had started
 
 
 def test_a_contact_that_did_not_change_the_status_answers_with_its_section(client, open_case, cpe):
@@ -118,11 +120,72 @@ def test_a_contact_that_did_not_change_the_status_answers_with_its_section(clien
     assert FamilyContact.objects.count() == 1
 
 
-def test_the_page_offers_the_next_step_only(client, open_case, head):
+def steps_of(page) -> list[tuple[str, str, str]]:
+    """The "next step" buttons of a case page: (method, url, label)."""
+    return [(s["method"], s["url"], str(s["label"])) for s in page.context["steps"]]
+
+
+def test_the_page_offers_only_legal_steps(client, open_case, head, cpe, guardian):
     login(client, head)
     page = client.get(url("case_detail", open_case))
-    assert [t["action"] for t in page.context["transitions"]] == ["examine"]
+    # Parents first does not hold yet: nothing to examine, nothing to convene.
+    assert steps_of(page) == []
+    assert 'id="steps"' in page.content.decode()  # the section (closing, editing) is still there
     assert REASON_MARKER in page.content.decode()
+    services.family_contact_record(
+        case=open_case, actor=cpe, contacted_on=clock.today(), channel="phone", reached=True
+    )
+    page = client.get(url("case_detail", open_case))
+    assert [(m, u) for m, u, _ in steps_of(page)] == [
+        ("post", url("case_transition", open_case)),
+        ("get", reverse("meeting_create")),  # the head convenes the GPDS
+    ]
+    login(client, cpe)  # the referent steers, but does not convene
+    page = client.get(url("case_detail", open_case))
+    assert [(m, u) for m, u, _ in steps_of(page)] == [("post", url("case_transition", open_case))]
+    assert 'name="action" value="examine"' in page.content.decode()
+    for forbidden in ("activate", "review", "resume"):
+        assert f'value="{forbidden}"' not in page.content.decode()
+
+
+def test_an_approved_exception_opens_the_examination(client, open_case, head):
+    services.family_exception_approve(case=open_case, actor=head, reason="Famille injoignable")
+    login(client, head)
+    page = client.get(url("case_detail", open_case))
+    assert steps_of(page)[0][:2] == ("post", url("case_transition", open_case))
+
+
+@pytest.mark.parametrize(
+    ("action", "msgid"),
+    [
+        (
+            "activate",
+            "An action plan starts from its own page, once it holds at least one action: "
+            "open the case's action plan.",
+        ),
+        (
+            "review",
+            "A review is opened from the action plan's page, where each goal is then assessed.",
+        ),
+        ("resume", "The action plan resumes once its review is completed on the plan's page."),
+    ],
+)
+def test_a_forged_plan_step_is_refused_by_the_service_with_a_message(
+    client, associated_case, head, action, msgid
+):
+    services.case_mark_examined(case=associated_case, actor=head)
+    login(client, head)
+    before = snapshot()
+    response = client.post(
+        url("case_transition", associated_case),
+        {"action": action, "version": associated_case.version},
+    )
+    assert response.status_code == 400
+    with override("fr"):
+        assert escape(gettext(msgid)) in errors_of(response)
+    assert "fr-alert--error" in errors_of(response)
+    assert snapshot() == before
+    assert Case.objects.get(pk=associated_case.pk).status == CaseStatus.EXAMINED
 
 
 def test_an_illegal_transition_is_refused_with_a_message(client, open_case, head):
@@ -351,3 +414,53 @@ def test_a_case_of_another_school_is_the_same_404_as_a_missing_one(client, open_
         missing = client.get(reverse(name, kwargs={"public_id": uuid.uuid4()}))
         assert theirs.status_code == missing.status_code == 404, name
         assert theirs.content == missing.content, name
+
+
+@pytest.mark.parametrize(
+    ("name", "actor", "data"),
+    [
+        ("case_edit", "head", {"reason": "", "version": "VERSION"}),
+        ("case_edit", "head", {"reason": "   ", "version": "VERSION"}),
+        ("case_edit", "head", {"reason": "x" * 2001, "version": "VERSION"}),
+        ("case_edit", "head", {"reason": "Texte", "version": "x"}),
+        ("case_edit", "cpe", {"reason": "Texte", "version": "0"}),  # stale
+        ("case_transition", "head", {"action": "examine", "version": "x"}),
+        ("case_transition", "head", {"action": "examine", "version": "0"}),  # stale
+        ("case_referent", "head", {"membership": "CPE", "version": "0"}),  # stale
+        ("case_referent", "head", {"membership": "", "version": "VERSION"}),
+        ("case_close", "cpe", {"outcome": "moved_away", "version": "0"}),  # stale
+    ],
+)
+def test_more_bad_case_forms_write_nothing(client, associated_case, head, cpe, name, actor, data):
+    case = associated_case
+    data = {
+        key: {"VERSION": str(case.version), "CPE": str(cpe.public_id)}.get(value, value)
+        for key, value in data.items()
+    }
+    login(client, {"head": head, "cpe": cpe}[actor])
+    before = snapshot()
+    response = client.post(url(name, case), data)
+    assert response.status_code in {200, 400}, (name, data)
+    body = errors_of(response)
+    assert "fr-error-text" in body or "fr-alert--error" in body, (name, data)
+    assert snapshot() == before, (name, data)
+
+
+@pytest.mark.parametrize("reason", ["", "  ", "x" * 2001])
+def test_a_bad_exception_request_writes_nothing(client, open_case, cpe, reason):
+    login(client, cpe)  # a team member asks; the head decides
+    before = snapshot()
+    response = client.post(url("case_exception", open_case), {"reason": reason})
+    assert response.status_code == 400 and "fr-error-text" in errors_of(response)
+    assert snapshot() == before
+
+
+def test_reopening_with_an_over_long_reason_writes_nothing(client, open_case, head):
+    services.case_close(case=open_case, actor=head, outcome="moved_away")
+    login(client, head)
+    before = snapshot()
+    response = client.post(
+        url("case_reopen", open_case), {"reason": "x" * 2001, "version": open_case.version}
+    )
+    assert response.status_code == 400 and "fr-error-text" in errors_of(response)
+    assert snapshot() == before

@@ -87,13 +87,19 @@ def test_referral_refusals(cpe, other_school, pupil):
 def test_the_whole_life_of_a_case(associated_case, head, cpe):
     case = associated_case
     assert case.status == CaseStatus.FAMILY_ASSOCIATED
-    services.case_mark_examined(case=case, actor=head)
+    services.case_mark_examined(case=case, actor=cpe)  # the referent may steer
     assert case.status == CaseStatus.EXAMINED and case.examined_at
-    services.case_activate_plan(case=case, actor=cpe)  # the referent may steer
-    services.case_start_review(case=case, actor=head)
-    assert case.status == CaseStatus.UNDER_REVIEW
-    services.case_resume_plan(case=case, actor=head)
-    services.case_start_review(case=case, actor=head)
+    # The plan's steps go through the plan (tests/plans): without it, each is refused.
+    version = Case.objects.get(pk=case.pk).version
+    for step in (
+        services.case_activate_plan,
+        services.case_start_review,
+        services.case_resume_plan,
+    ):
+        with pytest.raises(ValidationError) as refusal:
+            step(case=case, actor=head)
+        assert refusal.value.code == "through_plan"
+    assert Case.objects.get(pk=case.pk).version == version
     services.case_close(case=case, actor=head, outcome="back_on_track", note="Raccrochée")
     assert case.status == CaseStatus.CLOSED and case.closed_at and case.outcome == "back_on_track"
     kinds = list(case.events.values_list("to_status", flat=True))

@@ -202,3 +202,132 @@ def test_the_catalogue_page(client, team):
     theatre.refresh_from_db()
     assert not theatre.is_active
     assert client.post(url, {"do": "retire", "type": str(uuid.uuid4())}).status_code == 404
+
+
+# ---------------------------------------------------------------- the plan from the case page
+
+
+def case_steps(client, case) -> list[tuple[str, str]]:
+    page = client.get(reverse("case_detail", kwargs={"public_id": case.public_id}))
+    assert page.status_code == 200
+    return [(s["method"], s["url"]) for s in page.context["steps"]]
+
+
+def test_the_case_page_leads_through_the_plan_and_the_plan_back_to_the_case(client, team, examined):
+    cpe, tutor = team["cpe"], team["form_tutor"]
+    case_url = reverse("case_detail", kwargs={"public_id": examined.public_id})
+    start_url = reverse("plan_for_case", kwargs={"public_id": examined.public_id})
+    login(client, cpe)  # the referent
+    # Examined: the next step starts the plan (a POST to the plan's page, not a transition).
+    assert case_steps(client, examined) == [("post", start_url)]
+    page = client.get(case_url).content.decode()
+    assert 'id="plan"' in page and start_url in page
+    assert 'value="activate"' not in page
+    client.post(start_url)
+    plan = ActionPlan.objects.get()
+    plan_url = reverse("plan_detail", kwargs={"public_id": plan.public_id})
+    # An empty plan: add an action first; the plan cannot start without one.
+    assert case_steps(client, examined) == [
+        ("get", reverse("plan_action_add", kwargs={"public_id": plan.public_id}))
+    ]
+    client.post(
+        reverse("plan_action_add", kwargs={"public_id": plan.public_id}), action_form(plan, tutor)
+    )
+    assert case_steps(client, examined) == [
+        ("get", reverse("plan_activate", kwargs={"public_id": plan.public_id}))
+    ]
+    page = client.get(case_url).content.decode()
+    assert plan_url in page and "Rattraper le français" in page
+    # The plan page links back to the case.
+    assert case_url in client.get(plan_url).content.decode()
+    plan.refresh_from_db()
+    client.post(
+        reverse("plan_activate", kwargs={"public_id": plan.public_id}),
+        {
+            "next_review_on": (clock.today() + dt.timedelta(weeks=6)).isoformat(),
+            "version": plan.version,
+        },
+    )
+    examined.refresh_from_db()
+    assert examined.status == CaseStatus.PLAN_ACTIVE
+    plan.refresh_from_db()
+    review_open_url = reverse("plan_review_open", kwargs={"public_id": plan.public_id})
+    assert case_steps(client, examined) == [("post", review_open_url)]
+    opened = client.post(review_open_url, {"version": plan.version})
+    review = PlanReview.objects.get()
+    assert opened["Location"] == reverse("plan_review", kwargs={"public_id": review.public_id})
+    assert case_steps(client, examined) == [("get", opened["Location"])]
+
+    # A team member who does not steer sees the plan on the case page, and no step.
+    login(client, tutor)
+    page = client.get(case_url)
+    assert page.context["steps"] == [] and plan_url in page.content.decode()
+
+
+def test_the_plan_section_says_when_the_plan_comes(client, team):
+    from tests.meetings.builders import open_case
+
+    case = open_case(team["head"], referent=team["cpe"])
+    login(client, team["cpe"])
+    page = client.get(reverse("case_detail", kwargs={"public_id": case.public_id}))
+    body = page.content.decode()
+    assert 'id="plan"' in body
+    assert reverse("plan_for_case", kwargs={"public_id": case.public_id}) not in body
+    assert page.context["plan"] is None and not page.context["plan_can_start"]
+
+
+def test_a_reopened_case_resumes_its_plan_through_a_review(client, team, examined):
+    from alliance.cases import services as case_services
+    from alliance.plans import services as plan_services
+
+    head, cpe, tutor = team["head"], team["cpe"], team["form_tutor"]
+    plan = plan_services.plan_create(actor=cpe, case=examined)
+    plan_services.plan_action_add(
+        actor=cpe,
+        plan=plan,
+        expected_version=plan.version,
+        goals=["Rendre ses devoirs"],
+        action_type=ActionType.objects.get(school=plan.school, code="tutoring"),
+        time_frame="in_school",
+        owner=tutor,
+        starts_on=clock.today(),
+        frequency="weekly",
+    )
+    plan.refresh_from_db()
+    plan_services.plan_activate(
+        actor=cpe,
+        plan=plan,
+        expected_version=plan.version,
+        next_review_on=clock.today() + dt.timedelta(weeks=6),
+    )
+    examined.refresh_from_db()
+    case_services.case_close(case=examined, actor=head, outcome="followed_outside")
+    case_services.case_reopen(case=examined, actor=head, reason="Nouvelles absences")
+    assert examined.status == CaseStatus.UNDER_REVIEW
+    # Under review with no review in progress: the plan page opens one, without a transition.
+    login(client, cpe)
+    plan.refresh_from_db()
+    review_open_url = reverse("plan_review_open", kwargs={"public_id": plan.public_id})
+    assert case_steps(client, examined) == [("post", review_open_url)]
+    detail = client.get(reverse("plan_detail", kwargs={"public_id": plan.public_id}))
+    assert detail.context["can_open_review"]
+    client.post(review_open_url, {"version": plan.version})
+    review = PlanReview.objects.get()
+    examined.refresh_from_db()
+    assert examined.status == CaseStatus.UNDER_REVIEW
+    plan.refresh_from_db()
+    action = PlanAction.objects.get()
+    goal = action.goals.get()
+    done = client.post(
+        reverse("plan_review", kwargs={"public_id": review.public_id}),
+        {
+            "held_on": clock.today().isoformat(),
+            "next_review_on": (clock.today() + dt.timedelta(weeks=4)).isoformat(),
+            "version": plan.version,
+            f"goal_{goal.public_id}": "not_reached",
+            f"action_{action.public_id}": "continued",
+        },
+    )
+    assert done.status_code == 302
+    examined.refresh_from_db()
+    assert examined.status == CaseStatus.PLAN_ACTIVE

@@ -315,3 +315,50 @@ def test_a_review_must_assess_every_goal_and_decide_every_action(team, examined)
     added = PlanAction.objects.exclude(pk=action.pk).get()
     assert added.added_in_review == review
     assert added.decisions.get().decision == "added"
+
+
+def test_the_case_moves_through_its_own_plan_only(team, examined):
+    from alliance.cases import services as case_services
+    from alliance.cases.models import Case
+
+    head, cpe = team["head"], team["cpe"]
+    plan = services.plan_create(actor=cpe, case=examined)
+    other = open_case(head)
+    case_services.case_mark_examined(case=other, actor=head)
+    other_plan = services.plan_create(actor=head, case=other)
+    version = Case.objects.get(pk=examined.pk).version
+    with pytest.raises(ValidationError) as refusal:  # another case's plan
+        case_services.case_activate_plan(case=examined, actor=head, plan=other_plan)
+    assert refusal.value.code == "through_plan"
+    with pytest.raises(ValidationError):  # this case's plan, but no action yet
+        case_services.case_activate_plan(case=examined, actor=head, plan=plan)
+    with pytest.raises(ValidationError):  # a plan not started cannot be reviewed
+        services.plan_review_open(actor=cpe, plan=plan, expected_version=plan.version)
+    assert Case.objects.get(pk=examined.pk).version == version
+    assert not plan.reviews.exists()
+
+    services.plan_action_add(
+        actor=cpe,
+        plan=plan,
+        expected_version=plan.version,
+        goals=["But"],
+        **action_values(plan, team["form_tutor"]),
+    )
+    plan.refresh_from_db()
+    services.plan_activate(
+        actor=cpe,
+        plan=plan,
+        expected_version=plan.version,
+        next_review_on=clock.today() + dt.timedelta(days=30),
+    )
+    review = services.plan_review_open(actor=cpe, plan=plan, expected_version=plan.version)
+    examined.refresh_from_db()
+    assert examined.status == CaseStatus.UNDER_REVIEW
+    # A review still open does not resume the plan; the case stays under review.
+    with pytest.raises(ValidationError):
+        case_services.case_resume_plan(case=examined, actor=head, review=review)
+    examined.refresh_from_db()
+    assert examined.status == CaseStatus.UNDER_REVIEW
+    assert examined.events.filter(to_status=CaseStatus.UNDER_REVIEW).get().related_public_id == (
+        review.public_id
+    )

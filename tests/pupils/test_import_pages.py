@@ -1,8 +1,7 @@
 """The import pages (upload → dry run → confirm, history) and the command, for every format."""
 
+import datetime as dt
 import io
-import os
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +10,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from alliance.audit.models import AuditEvent
+from alliance.core import clock
+from alliance.jobs.models import ImportJob, JobStatus, StagedUpload
 from alliance.pupils.imports import pending
 from alliance.pupils.models import Pupil, RosterImport
 from alliance.tenancy.models import Profession, Role
@@ -29,11 +31,27 @@ from tests.pupils.roster_files import (
 
 
 @pytest.fixture(autouse=True)
-def _pending_dir(settings, tmp_path):
-    settings.ROSTER_PENDING_DIR = str(tmp_path / "pending")
+def _in_english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
-        yield tmp_path / "pending"
+        yield
+
+
+def snapshot():
+    """Every row an import could write; the audit of a staged upload (the file kept on the
+    server until its confirmation) is not one of them."""
+    return {
+        **db_snapshot(),
+        "audit": list(
+            AuditEvent.objects.exclude(action="upload")
+            .order_by("sequence")
+            .values_list("sequence", "entry_hash")
+        ),
+    }
+
+
+def staged():
+    return StagedUpload.objects.filter(kind=pending.PENDING_KIND)
 
 
 @pytest.fixture
@@ -66,11 +84,9 @@ def upload(client, data, name="ExportXML.zip", **fields):
     return client.post(reverse("roster_import"), {"file": SimpleUploadedFile(name, data), **fields})
 
 
-def test_upload_shows_the_dry_run_and_confirming_imports_exactly_that(
-    client, cpe, school, _pending_dir
-):
+def test_upload_shows_the_dry_run_and_confirming_imports_exactly_that(client, cpe, school):
     login(client, cpe)
-    before = db_snapshot()
+    before = snapshot()
 
     response = upload(client, siecle_zip(school))
 
@@ -80,21 +96,31 @@ def test_upload_shows_the_dry_run_and_confirming_imports_exactly_that(
     body = response.content.decode()
     assert "Confirm the import" in body and "CŒURDEVEY Chloé" in body
     assert "SIECLE export (XML)" in body
-    assert db_snapshot() == before
+    assert snapshot() == before
     token = response.context["token"]
-    assert len(os.listdir(_pending_dir)) == 1
+    # The file waits in the database (where a worker can read it), audited, for an hour.
+    upload_row = staged().get()
+    assert str(upload_row.public_id) == token
+    assert upload_row.expires_at <= clock.now() + dt.timedelta(hours=1)
+    assert AuditEvent.objects.filter(action="upload").count() == 1
 
     response = client.post(reverse("roster_import_confirm"), {"token": token})
 
-    assert response["Location"] == reverse("roster_import_history")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("roster_import_job", kwargs={"public_id": job.public_id})
+    assert (job.handler, job.status, job.task_id) == ("pupils.roster", JobStatus.DONE, "")
     assert Pupil.objects.filter(school=school).count() == 2
     history = RosterImport.objects.get()
     assert (history.created_count, history.source_format) == (2, "siecle_xml")
-    assert os.listdir(_pending_dir) == []  # deleted once confirmed
-    page = client.get(reverse("roster_import_history"))
-    assert "SIECLE export (XML)" in page.content.decode()
-    assert history.file_sha256[:12] in page.content.decode()
-    assert "Roster imported: 2 created" in page.content.decode()
+    assert job.result["roster_import"] == str(history.public_id)
+    assert not staged().exists()  # deleted once imported
+    page = client.get(response["Location"]).content.decode()
+    assert "Roster imported" in page and "Pupils created: 2" in page
+    assert "every 1s" not in page
+    page = client.get(reverse("roster_import_history")).content.decode()
+    assert "SIECLE export (XML)" in page
+    assert history.file_sha256[:12] in page
+    assert reverse("roster_import_job", kwargs={"public_id": job.public_id}) in page
 
     # The token cannot be used twice.
     response = client.post(reverse("roster_import_confirm"), {"token": token}, follow=True)
@@ -116,60 +142,75 @@ def test_confirmation_is_refused_when_the_pupils_changed_meanwhile(client, cpe, 
     assert response.context["report"].updated == 1
     token = response.context["token"]
     Pupil.objects.filter(source_id="1001").update(version=5)  # someone edits the pupil
-    before = db_snapshot()
+    before = snapshot()
 
     response = client.post(reverse("roster_import_confirm"), {"token": token})
 
     assert response.status_code == 200
     assert "Nothing was imported" in response.content.decode()
-    assert db_snapshot() == before
+    assert snapshot() == before
     assert response.context["report"].dry_run is True
+    refused = ImportJob.objects.get(status=JobStatus.FAILED)
+    assert refused.result == {"plan_changed": True}
     response = client.post(reverse("roster_import_confirm"), {"token": response.context["token"]})
     assert response.status_code == 302
     assert Pupil.objects.get(source_id="1001").first_name == "Chloé Anne"
 
 
 def test_unknown_or_expired_tokens_and_other_sessions_import_nothing(
-    client, cpe, head, school, _pending_dir
+    client, cpe, head, school, monkeypatch
 ):
     login(client, cpe)
     token = upload(client, siecle_zip(school)).context["token"]
-    before = db_snapshot()
+    before = snapshot()
 
     other = Client()
     login(other, head)
     response = other.post(reverse("roster_import_confirm"), {"token": token}, follow=True)
     assert "no import waiting for confirmation" in response.content.decode()
-    assert db_snapshot() == before
+    assert snapshot() == before
 
-    (path,) = _pending_dir.iterdir()
-    old = time.time() - pending.PENDING_MAX_AGE - 10
-    os.utime(path, (old, old))
+    later = clock.now() + pending.PENDING_TTL + dt.timedelta(seconds=10)
+    monkeypatch.setattr(clock, "now", lambda: later)
     response = client.post(reverse("roster_import_confirm"), {"token": token}, follow=True)
     assert "no import waiting for confirmation" in response.content.decode()
-    assert db_snapshot() == before
-    assert list(_pending_dir.iterdir()) == []
+    assert snapshot() == before
+    assert not ImportJob.objects.exists()
+    client.get(reverse("roster_import"))  # the page purges what expired
+    assert not staged().exists()
 
 
-def test_old_pending_files_are_purged(_pending_dir):
-    token = pending.pending_upload_store(b"data")
-    assert pending.pending_upload_read(token) == b"data"
-    assert pending.pending_upload_read("../../etc/passwd") is None
-    path = _pending_dir / token
-    old = time.time() - pending.PENDING_MAX_AGE - 10
-    os.utime(path, (old, old))
+def test_a_new_upload_forgets_the_previous_file(client, cpe, school):
+    login(client, cpe)
+    first = upload(client, siecle_zip(school)).context["token"]
+    second = upload(client, siecle_zip(school)).context["token"]
+    assert [str(u.public_id) for u in staged()] == [second]
+    response = client.post(reverse("roster_import_confirm"), {"token": first}, follow=True)
+    assert "no import waiting for confirmation" in response.content.decode()
+
+
+def test_old_pending_files_are_purged(cpe, monkeypatch):
+    kept = pending.pending_upload_store(
+        actor=cpe, data=b"data", filename="x.csv", full_list=False, rows=1
+    )
+    token = str(kept.public_id)
+    assert bytes(pending.pending_upload_get(cpe, token).data) == b"data"
+    assert pending.pending_upload_get(cpe, "../../etc/passwd") is None
+    later = clock.now() + pending.PENDING_TTL + dt.timedelta(seconds=10)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert pending.pending_upload_get(cpe, token) is None
     out = io.StringIO()
     call_command("purge_pending_rosters", stdout=out)
     assert "1" in out.getvalue()
-    assert not path.exists()
+    assert not StagedUpload.objects.exists()
 
 
-def test_errors_are_shown_and_nothing_is_kept(client, head, school, other_school, _pending_dir):
+def test_errors_are_shown_and_nothing_is_kept(client, head, school, other_school):
     login(client, head)
     response = upload(client, siecle_zip(other_school))
     assert "not from this school" in response.content.decode()
     assert response.context["report"] is None
-    assert not _pending_dir.exists() or list(_pending_dir.iterdir()) == []
+    assert not StagedUpload.objects.exists()
     assert not Pupil.objects.exists()
 
 

@@ -1,80 +1,80 @@
 """Uploaded roster files kept between their dry run and its confirmation, for an hour at most.
 
-The file stays on the server (never sent back to the browser): it is written to a
-private directory (``settings.ROSTER_PENDING_DIR``, else a folder of the system's
-temporary directory), under a random token that only the uploader's session holds.
-It is deleted when the import is confirmed, when another file is uploaded in the
-same session, and by ``pending_uploads_purge`` once an hour old (run at every
-upload and confirmation, and by the ``purge_pending_rosters`` command).
+The file stays on the server (never sent back to the browser), in the database as a
+``jobs.StagedUpload`` of kind ``roster``: web and worker processes share only the
+database, and the import may run in a worker (docs/decisions/0006-background-jobs.md).
+It is named by the upload's random public id, which only the uploader's session holds
+(the page checks both), and it is scoped to the school. It is deleted when its import
+finishes, when another file is uploaded in the same session, and once an hour old
+(purged at every upload and job run, and by the ``purge_pending_rosters`` and
+``purge_staged_uploads`` commands). Confirming gives the file the usual day to wait
+for a worker (``STAGED_UPLOAD_TTL``).
 """
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import tempfile
-import time
-from pathlib import Path
+import datetime as dt
+import uuid
 
-from django.conf import settings
+from django.http import Http404
 
-#: Seconds a pending upload is kept.
-PENDING_MAX_AGE = 3600
-_TOKEN = re.compile(r"[A-Za-z0-9_\-]{32,64}")
+from alliance.jobs.models import StagedUpload
+from alliance.jobs.selectors import staged_upload_get_visible
+from alliance.jobs.services import staged_upload_create, staged_uploads_purge_expired
+from alliance.tenancy.models import Membership
 
-
-def _directory() -> Path:
-    configured = getattr(settings, "ROSTER_PENDING_DIR", None)
-    path = Path(configured or Path(tempfile.gettempdir()) / "alliance-roster-pending")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
+#: The ``StagedUpload.kind`` of roster files.
+PENDING_KIND = "roster"
+#: How long an uploaded roster waits for its confirmation.
+PENDING_TTL = dt.timedelta(hours=1)
 
 
-def _path(token: str) -> Path | None:
-    return _directory() / token if _TOKEN.fullmatch(token or "") else None
+def _public_id(token: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(token))
+    except ValueError:
+        return None
 
 
-def pending_upload_store(data: bytes) -> str:
-    """Keep ``data``; return the token that names it."""
-    pending_uploads_purge()
-    token = secrets.token_urlsafe(32)
-    path = _directory() / token
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    return token
+def pending_upload_store(
+    *, actor: Membership, data: bytes, filename: str, full_list: bool, rows: int
+) -> StagedUpload:
+    """Keep ``data`` (audited); its ``public_id`` is the token the session holds.
+
+    ``rows``: the pupils the file lists, as its dry run counted them (decides whether the
+    import runs inline or in the background).
+    """
+    return staged_upload_create(
+        actor=actor,
+        kind=PENDING_KIND,
+        filename=filename,
+        data=data,
+        params={"full_list": bool(full_list), "rows": int(rows)},
+        ttl=PENDING_TTL,
+    )
 
 
-def pending_upload_read(token: str) -> bytes | None:
-    """The kept file, or None if the token is unknown or the file is more than an hour old."""
-    path = _path(token)
-    if path is None:
+def pending_upload_get(actor: Membership, token: str) -> StagedUpload | None:
+    """The kept file of the actor's school, or None (unknown token, another school's, expired)."""
+    public_id = _public_id(token)
+    if public_id is None:
         return None
     try:
-        if time.time() - path.stat().st_mtime > PENDING_MAX_AGE:
-            path.unlink(missing_ok=True)
-            return None
-        return path.read_bytes()
-    except FileNotFoundError:
+        return staged_upload_get_visible(actor, public_id, kinds=frozenset({PENDING_KIND}))
+    except Http404:
         return None
 
 
-def pending_upload_delete(token: str) -> None:
-    path = _path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def pending_upload_delete(actor: Membership, token: str) -> None:
+    """Forget a kept file of the actor's school, unless an import job is using it."""
+    public_id = _public_id(token)
+    if public_id is None:
+        return
+    StagedUpload.objects.filter(
+        school_id=actor.school_id, kind=PENDING_KIND, public_id=public_id, jobs__isnull=True
+    ).delete()
 
 
-def pending_uploads_purge(max_age: int = PENDING_MAX_AGE) -> int:
-    """Delete the kept files older than ``max_age`` seconds; return how many were deleted."""
-    deleted = 0
-    limit = time.time() - max_age
-    for path in _directory().iterdir():
-        try:
-            if _TOKEN.fullmatch(path.name) and path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-                deleted += 1
-        except FileNotFoundError:
-            continue
-    return deleted
+def pending_uploads_purge() -> int:
+    """Delete the kept files whose time is up (roster files and every other staged file)."""
+    return staged_uploads_purge_expired()

@@ -11,6 +11,10 @@
    one its dry run announced, and applies it with one audit event per write and
    a ``RosterImport`` history row without the file's personal data.
 
+Progress (``alliance.jobs.progress``: the job's row, or a bar on the terminal) is
+reported by stage: reading the file, checking each record (planned once outside
+the transaction, so the progress page sees it), writing.
+
 Pupils are matched by INE, then by SIECLE id (ELEVE_ID, then ELENOET), then by
 names and birth date.
 """
@@ -31,6 +35,8 @@ from django.utils.translation import gettext as _
 from alliance.audit.services import audit_record
 from alliance.core import clock
 from alliance.core.textfiles import FileError, FileIssue, IssueList, plain_text
+from alliance.jobs.models import JobStage
+from alliance.jobs.progress import Progress as StageProgress
 from alliance.pupils.imports.detect import detect_format
 from alliance.pupils.imports.errors import PlanChanged, RosterError
 from alliance.pupils.imports.records import (
@@ -50,7 +56,7 @@ from alliance.tenancy.years import current_school_year, school_year_label
 
 #: Larger uploads are refused before being read (a school's SIECLE zip is well under this).
 MAX_FILE_SIZE = 20 * 1024 * 1024
-#: ``progress`` is called after this many pupils written (and at the end).
+#: A ``progress(done, total)`` callable is called after this many pupils written (and at the end).
 PROGRESS_EVERY = 50
 
 _PARSERS: dict[str, Callable[..., ParsedFile]] = {
@@ -165,6 +171,11 @@ class _Plan:
     new_divisions: dict[str, _NewDivision]
     warnings: list[str]
 
+    @property
+    def writes(self) -> int:
+        """How many pupils applying the plan goes through (the writing stage's total)."""
+        return len(self.entries) + len(self.leaving)
+
     def fingerprint(self, checksum: str) -> str:
         """The plan summed up: same file, same pupils in the same versions → same fingerprint."""
         summary = {
@@ -222,9 +233,15 @@ class _Plan:
                 for a in self.ambiguous
             ],
             new_divisions=sorted(d.code for d in self.new_divisions.values()),
+            records=_size(parsed),
             checksum=checksum,
             fingerprint=self.fingerprint(checksum),
         )
+
+
+def _size(parsed: ParsedFile) -> int:
+    """The pupils a file lists (for a guardians file alone: the pupils whose guardians it gives)."""
+    return len(parsed.records) + len(parsed.guardians_by_source_id or {})
 
 
 def _display(person: Pupil | PupilRecord) -> str:
@@ -311,8 +328,14 @@ class _Divisions:
         return self.new.setdefault(key, _NewDivision(code))
 
 
-def _plan(school: School, parsed: ParsedFile, today: dt.date) -> _Plan:
-    """Compare the file with the school's pupils. Reads only; may raise ``RosterError``."""
+def _plan(
+    school: School, parsed: ParsedFile, today: dt.date, progress: StageProgress | None = None
+) -> _Plan:
+    """Compare the file with the school's pupils. Reads only; may raise ``RosterError``.
+
+    ``progress`` advances by one per record (and per pupil of a guardians file).
+    """
+    progress = progress or StageProgress()
     issues = IssueList(RosterError)
     warnings: list[str] = []
     divisions = _Divisions(school, parsed, today)
@@ -334,6 +357,7 @@ def _plan(school: School, parsed: ParsedFile, today: dt.date) -> _Plan:
     skipped = parsed.skipped
 
     for record in parsed.records:
+        progress.advance()
         pupil, candidates = _match(record, by_ine, by_source_id, by_school_number, by_identity)
         if len(candidates) > 1:
             ambiguous.append(_Ambiguous(record, candidates))
@@ -419,6 +443,7 @@ def _plan(school: School, parsed: ParsedFile, today: dt.date) -> _Plan:
 
     if parsed.guardians_by_source_id is not None:
         for source_id, guardians in parsed.guardians_by_source_id.items():
+            progress.advance()
             known_pupil = by_source_id.get(source_id)
             if known_pupil is None:
                 skipped += 1
@@ -558,7 +583,7 @@ def _apply(
     school: School,
     plan: _Plan,
     report: ImportReport,
-    progress: Progress | None,
+    progress: StageProgress,
 ) -> RosterImport:
     today = clock.today()
     created_divisions: dict[_NewDivision, Division] = {}
@@ -586,17 +611,8 @@ def _apply(
     )
     audit_record(action="import", target=history, membership=actor)
 
-    total = len(plan.entries) + len(plan.leaving)
-    done = 0
-
-    def step() -> None:
-        nonlocal done
-        done += 1
-        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-            progress(done, total)
-
     for entry in plan.entries:
-        step()
+        progress.advance()
         if entry.pupil is None:
             record = entry.record
             assert record is not None  # guardians-only entries always have a pupil
@@ -630,17 +646,41 @@ def _apply(
             _create_guardians(actor, pupil, entry.guardians or ())
 
     for pupil in plan.leaving:
-        step()
+        progress.advance()
         pupil.left_on = today
         pupil.version += 1
         pupil.save(update_fields=["left_on", "version", "updated_at"])
         audit_record(action="update", target=pupil, membership=actor)
-    if progress is not None and total == 0:
-        progress(0, 0)
     return history
 
 
 # --------------------------------------------------------------------------- entry point
+
+
+class _CallbackProgress(StageProgress):
+    """The first contract, for callers that pass a callable: ``progress(done, total)`` every
+    ``PROGRESS_EVERY`` pupils written and once at the end (``(0, 0)`` when nothing is written)."""
+
+    def __init__(self, callback: Progress) -> None:
+        super().__init__()
+        self.callback = callback
+        self._last: tuple[int, int] | None = None
+
+    def report(self, *, force: bool) -> None:
+        if self.stage_name != JobStage.WRITING:
+            return
+        due = self.done == self.total or (self.done and self.done % PROGRESS_EVERY == 0)
+        if due and self._last != (self.done, self.total):
+            self._last = (self.done, self.total)
+            self.callback(self.done, self.total)
+
+
+def _tracker(progress: Progress | StageProgress | None) -> StageProgress:
+    if progress is None:
+        return StageProgress()
+    if isinstance(progress, StageProgress):
+        return progress
+    return _CallbackProgress(progress)
 
 
 def roster_import_file(
@@ -651,7 +691,7 @@ def roster_import_file(
     dry_run: bool = False,
     full_list: bool = False,
     expected_fingerprint: str | None = None,
-    progress: Progress | None = None,
+    progress: Progress | StageProgress | None = None,
 ) -> ImportReport:
     """Import a roster file of any supported kind into the actor's school, or (``dry_run``)
     say exactly what importing it would do.
@@ -661,16 +701,30 @@ def roster_import_file(
     transaction. With ``expected_fingerprint`` (the dry run's), it raises
     ``PlanChanged`` and writes nothing unless the plan is still the one announced.
     ``full_list``: a Pronote list holds every pupil (those missing from it have left).
-    ``progress(done, total)`` is called while pupils are written.
+
+    ``progress``: an ``alliance.jobs.progress.Progress`` (a job's row, a terminal bar),
+    told each stage (reading, checking each record, writing each pupil); or a callable,
+    called as ``progress(done, total)`` while pupils are written.
     """
     if actor is None or not can_import_roster(actor):
         raise PermissionDenied
+    tracker = _tracker(progress)
     today = clock.today()
+    tracker.stage(JobStage.READING)
     parsed = read_roster_file(data, filename, today=today, full_list=full_list)
     _check_school(parsed, actor.school)
     checksum = hashlib.sha256(data).hexdigest()
+    # Planned outside any transaction first: its progress is visible as it goes, and a plan
+    # that is no longer the announced one is refused without locking anything.
+    tracker.stage(JobStage.CHECKING, total=_size(parsed))
+    plan = _plan(actor.school, parsed, today, tracker)
     if dry_run:
-        return _plan(actor.school, parsed, today).report(parsed, dry_run=True, checksum=checksum)
+        report = plan.report(parsed, dry_run=True, checksum=checksum)
+        tracker.finish()
+        return report
+    if expected_fingerprint is not None and plan.fingerprint(checksum) != expected_fingerprint:
+        raise PlanChanged
+    tracker.stage(JobStage.WRITING, total=plan.writes)
     with transaction.atomic():
         # One import at a time per school: the plan must see what the previous import wrote.
         school = School.objects.select_for_update().get(pk=actor.school_id)
@@ -678,5 +732,10 @@ def roster_import_file(
         report = plan.report(parsed, dry_run=False, checksum=checksum)
         if expected_fingerprint is not None and report.fingerprint != expected_fingerprint:
             raise PlanChanged
-        report.roster_import = _apply(actor, school, plan, report, progress)
+        if plan.writes != tracker.total:
+            tracker.stage(JobStage.WRITING, total=plan.writes)
+        # The history row, the pupils and their audit events are written in this one
+        # transaction: any error, nothing written.
+        report.roster_import = _apply(actor, school, plan, report, tracker)
+    tracker.finish()
     return report

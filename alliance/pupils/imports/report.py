@@ -50,6 +50,8 @@ class ImportReport:
     leaving_items: list[ReportItem] = field(default_factory=list)
     ambiguous_items: list[ReportItem] = field(default_factory=list)
     new_divisions: list[str] = field(default_factory=list)
+    #: Pupils the file lists: the size of the import (a large one runs in the background).
+    records: int = 0
     #: SHA-256 of the file, and of the plan: the confirmation must find the same plan.
     checksum: str = ""
     fingerprint: str = ""
@@ -83,5 +85,22 @@ class ImportReport:
             "leaving_items": list(self.leaving_items),
             "ambiguous_items": list(self.ambiguous_items),
             "new_divisions": list(self.new_divisions),
+            "fingerprint": self.fingerprint,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """What a background job keeps (JSON): counts, warnings (they name rows and ids, never
+        a person), the source's format and encoding, the plan's fingerprint. No names."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "left": self.left,
+            "ambiguous": self.ambiguous,
+            "skipped": self.skipped,
+            "divisions_created": self.divisions_created,
+            "warnings": list(self.warnings),
+            "source_format": str(self.source_format),
+            "encoding": self.encoding,
             "fingerprint": self.fingerprint,
         }

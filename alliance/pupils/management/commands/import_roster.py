@@ -8,7 +8,9 @@ when it holds every pupil), Alliance roster CSV.
 
 The import runs exactly as from the web page: same checks, same permission
 (head, CPE or technical administrator, live, having adhered to the charter),
-same audit trail, attributed to that person's membership.
+same audit trail, attributed to that person's membership. It runs in the command's
+own process (no worker needed), drawing a progress bar on stderr as it reads, checks
+and writes.
 """
 
 from pathlib import Path
@@ -17,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from alliance.jobs.progress import CommandStream, TerminalProgress
 from alliance.people.models import User
 from alliance.pupils.imports.errors import RosterError
 from alliance.pupils.imports.pipeline import roster_import_file
@@ -62,6 +65,7 @@ class Command(BaseCommand):
                 _("cannot read %(path)s: %(reason)s")
                 % {"path": path, "reason": error.strerror or error}
             ) from error
+        bar = TerminalProgress(CommandStream(self.stderr))
         try:
             report = roster_import_file(
                 actor=actor,
@@ -69,6 +73,7 @@ class Command(BaseCommand):
                 filename=path.name,
                 dry_run=bool(options["dry_run"]),
                 full_list=bool(options["full_list"]),
+                progress=bar,
             )
         except RosterError as error:
             raise CommandError(
@@ -76,6 +81,8 @@ class Command(BaseCommand):
             ) from error
         except PermissionDenied as error:  # pragma: no cover - _actor already checked
             raise CommandError(_("This membership may not import a roster.")) from error
+        finally:
+            bar.close()
         self._print(report)
 
     def _actor(self, uai: str, email: str) -> Membership:

@@ -1,8 +1,9 @@
 """``purge_pending_rosters``: delete uploaded roster files left unconfirmed for an hour.
 
-Uploads waiting for confirmation are purged at every upload and confirmation too;
-this command (run hourly by cron, or by the jobs runner) makes sure a file is not
-kept longer when nobody imports anything afterwards.
+Roster files waiting for confirmation are ``jobs.StagedUpload`` rows (in the database); they
+are purged at every upload and job run too. This command (run hourly by cron) makes sure a
+file is not kept longer when nobody imports anything afterwards. It deletes every staged file
+whose time is up, as ``purge_staged_uploads`` does.
 """
 
 from django.core.management.base import BaseCommand
