@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "alliance.meetings",
     "alliance.plans",
     "alliance.audit",
+    "alliance.privacy",
     "alliance.jobs",
     "alliance.detection",
     "alliance.www",

@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import subprocess
 import sys
 import time
 import warnings
@@ -41,10 +40,9 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    python = subprocess.run(
-        [sys.executable, "-V"], capture_output=True, text=True, check=False
-    ).stdout.strip()
+    # What `nproc` prints (the CPUs this process may use) and what `python -V` prints.
+    nproc = str(len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ""
+    python = f"Python {platform.python_version()}"
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": nproc or str(os.cpu_count()),
@@ -79,9 +77,17 @@ def main() -> None:
     started = time.perf_counter()
 
     variants = [
-        ("product", "logistic", "Alliance's model: calibrated logistic regression, school-held inputs"),
+        (
+            "product",
+            "logistic",
+            "Alliance's model: calibrated logistic regression, school-held inputs",
+        ),
         ("product", "boosting", "calibrated gradient boosting, school-held inputs"),
-        ("paper", "logistic", "calibrated logistic regression, the paper's inputs (protected ones included)"),
+        (
+            "paper",
+            "logistic",
+            "calibrated logistic regression, the paper's inputs (protected ones included)",
+        ),
     ]
     rows = []
     verdicts = []
@@ -204,7 +210,9 @@ def main() -> None:
     for subject, setup, report in backtests:
         for method in report["methods"]:
             at_10 = next(entry for entry in method["at_capacity"] if entry["capacity"] == 0.10)
-            accuracy = method["accuracy"] if method["accuracy"] is not None else method["flag"]["accuracy"]
+            accuracy = (
+                method["accuracy"] if method["accuracy"] is not None else method["flag"]["accuracy"]
+            )
             lines.append(
                 f"| {uci.SUBJECT_NAME[subject]} | {setup} | {method['name']} | "
                 f"{method['auc']:.3f} | {at_10['precision'] * 100:.1f} % | "

@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
 
-from alliance.detection.engine import EngineInput, RuleSet, evaluate  # noqa: E402
+from alliance.detection.engine import INDICATORS, EngineInput, RuleSet, evaluate  # noqa: E402
 
 FRAMES = ("pupils", "absences", "lateness", "sanctions", "signs", "marks", "periods")
 AS_OF = dt.date(2025, 6, 30)
@@ -162,7 +163,9 @@ def _month(value: dt.date) -> int:
 
 
 def child_naive(directory: Path, pupils: int) -> dict[str, Any]:
-    """The engine's core work as a plain Python loop (data already in Python objects)."""
+    """The engine's core work as a plain Python loop (data already in Python objects):
+    monthly counts, two-level alerts with since-when, the legal flag and a sentence each,
+    period averages, level gaps, drops, shares under 10, a weighted score, the ranking."""
     rules = RuleSet.defaults()
     ids = set(range(pupils))
     frames = {
@@ -204,10 +207,13 @@ def child_naive(directory: Path, pupils: int) -> dict[str, Any]:
         "sanctions",
         "exclusions",
     )
+    labels = {code: spec.label_fr for code, spec in INDICATORS.items()}
     alerts = []
     scores: dict[int, float] = defaultdict(float)
     for pupil in ids:
-        series: dict[str, list[float]] = {code: [] for code in (*monthly_codes, "observed_signs", "absence_rate")}
+        series: dict[str, list[float]] = {
+            code: [] for code in (*monthly_codes, "observed_signs", "absence_rate")
+        }
         for month in range(first, last + 1):
             slot = counts.get((pupil, month), [0] * 9)
             for index, code in enumerate(monthly_codes):
@@ -220,16 +226,28 @@ def child_naive(directory: Path, pupils: int) -> dict[str, Any]:
                 continue
             run_v = run_a = None
             for offset, value in enumerate(values):
-                run_v = (run_v if run_v is not None else offset) if value >= rule.vigilance else None
+                run_v = (
+                    (run_v if run_v is not None else offset) if value >= rule.vigilance else None
+                )
                 run_a = (run_a if run_a is not None else offset) if value >= rule.alerte else None
                 if run_v is not None:
                     level = "alerte" if run_a is not None else "vigilance"
                     since = run_a if run_a is not None else run_v
                     legal = code == "unjustified_half_days" and value >= 4
-                    alerts.append((pupil, code, first + offset, value, level, first + since, legal))
+                    threshold = rule.alerte if run_a is not None else rule.vigilance
+                    month, since_month = first + offset, first + since
+                    text = (
+                        f"{labels[code]} : {value:g} en {month % 12 + 1:02d}/{month // 12} "
+                        f"(seuil {level} : {threshold:g}), depuis "
+                        f"{since_month % 12 + 1:02d}/{since_month // 12}"
+                        + (" — seuil légal atteint (L131-8)" if legal else "")
+                    )
+                    alerts.append((pupil, code, month, value, level, since_month, legal, text))
             window = values[-rules.score.window_months :]
             mean = sum(window) / rules.score.window_months
-            scores[pupil] += rule.weight * min(mean / rule.alerte, rules.score.cap) if rule.enabled else 0
+            scores[pupil] += (
+                rule.weight * min(mean / rule.alerte, rules.score.cap) if rule.enabled else 0
+            )
     subject_sums: dict[tuple[int, str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0])
     for pupil, period, subject, mark, _ in rows["marks"]:
         slot = subject_sums[(pupil, period, subject)]
@@ -255,19 +273,31 @@ def child_naive(directory: Path, pupils: int) -> dict[str, Any]:
         previous = {"T2": "T1", "T3": "T2"}.get(period)
         drop = averages[(pupil, previous)] - average if (pupil, previous) in averages else None
         share = under[(pupil, period)][0] / under[(pupil, period)][1]
-        for code, value in (("gap_to_level", gap), ("average_drop", drop), ("share_under_10", share)):
+        for code, value in (
+            ("gap_to_level", gap),
+            ("average_drop", drop),
+            ("share_under_10", share),
+        ):
             rule = rules.rule(code)
             if value is not None and value >= rule.vigilance:
-                alerts.append((pupil, code, period, value, "alerte" if value >= rule.alerte else "vigilance", period, False))
+                level = "alerte" if value >= rule.alerte else "vigilance"
+                text = f"{labels[code]} : {value:.1f} en période {period} (seuil {level})"
+                alerts.append((pupil, code, period, value, level, period, False, text))
             if period == "T3" and value is not None:
                 scores[pupil] += rule.weight * min(max(value / rule.alerte, 0), rules.score.cap)
     ranking = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     elapsed = time.perf_counter() - began
-    return {"naive_s": elapsed, "pupils": pupils, "alerts": len(alerts), "ranked": len(ranking), "peak_mib": peak_mib()}
+    return {
+        "naive_s": elapsed,
+        "pupils": pupils,
+        "alerts": len(alerts),
+        "ranked": len(ranking),
+        "peak_mib": peak_mib(),
+    }
 
 
 def run_child(kind: str, directory: Path, *extra: str) -> dict[str, Any]:
-    output = subprocess.run(
+    output = subprocess.run(  # noqa: S603 (this interpreter running this script)
         [sys.executable, __file__, "--child", kind, "--dir", str(directory), *extra],
         capture_output=True,
         text=True,
@@ -278,12 +308,15 @@ def run_child(kind: str, directory: Path, *extra: str) -> dict[str, Any]:
 
 def machine() -> dict[str, str]:
     cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+    for line in (
+        Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    ):
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
-    python = subprocess.run([sys.executable, "-V"], capture_output=True, text=True, check=False).stdout.strip()
+    # What `nproc` prints (the CPUs this process may use) and what `python -V` prints.
+    nproc = str(len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else ""
+    python = f"Python {platform.python_version()}"
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": nproc or str(os.cpu_count()),
@@ -299,7 +332,9 @@ def main() -> None:
     parser.add_argument("--naive-pupils", type=int, default=5_000)
     parser.add_argument("--repeats", type=int, default=3, help="engine and floor runs (best kept)")
     parser.add_argument("--child")
-    parser.add_argument("--dir", type=Path, default=ROOT / "bench" / "results" / "tmp" / "engine_speed")
+    parser.add_argument(
+        "--dir", type=Path, default=ROOT / "bench" / "results" / "tmp" / "engine_speed"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "engine_speed.md")
     arguments = parser.parse_args()
     if arguments.child == "engine":
@@ -332,7 +367,10 @@ def main() -> None:
         f"polars {info['polars']}. Rerun: `.venv/bin/python bench/engine_speed.py`.",
         "",
         f"Synthetic school year (September–June) for **{arguments.pupils:,} pupils**: "
-        + ", ".join(f"{sizes[name]:,} {name}" for name in ("absences", "lateness", "sanctions", "signs", "marks"))
+        + ", ".join(
+            f"{sizes[name]:,} {name}"
+            for name in ("absences", "lateness", "sanctions", "signs", "marks")
+        )
         + f" ({events:,} events; generated and written as Parquet in {generated:.1f} s).",
         "",
         "| measure | time | throughput | peak memory (RSS) |",

@@ -404,6 +404,13 @@ def _rule_kwargs(world):
     return {"code": "lateness"}
 
 
+# --- Right of access (issue 5): the head exports a pupil's data; only a note's author
+# releases it for the export (the nurse's secret note of the world's case).
+def _secret_note_kwargs(world):
+    note = CaseNote.objects.get(case=world.case, audience="profession")
+    return {"public_id": note.public_id}
+
+
 VIEW_MATRIX = {
     "home": case(_no_kwargs, EVERY_MEMBER | {"expired"}, needs_membership=False),
     "login": case(_no_kwargs, {"anonymous"}, gate_open=True, needs_membership=False),
@@ -465,6 +472,10 @@ VIEW_MATRIX = {
         _pupil_kwargs, PUPIL_EDITORS, post_data={"last_name": "Intrus", "relationship": "other"}
     ),
     "pupil_access_log": case(_pupil_kwargs, HEADS),
+    "pupil_access_export": case(_pupil_kwargs, HEADS),
+    "case_note_release": case(
+        _secret_note_kwargs, {"nurse"}, get_allowed=False, post_data={"confirm": "1"}
+    ),
     "access_log": case(_no_kwargs, HEADS | {"outsider"}),
     # Cases: see docs/decisions/0007-need-to-know-and-secrecy.md.
     "case_list": case(_no_kwargs, PUPIL_READERS | {"outsider"}),

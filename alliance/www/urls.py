@@ -13,6 +13,7 @@ from alliance.www import (
     meeting_views,
     observation_views,
     plan_views,
+    privacy_views,
     pupil_views,
     watchlist_views,
 )
@@ -60,6 +61,17 @@ urlpatterns = [
         "pupils/<uuid:public_id>/access-log/", pupil_views.pupil_access_log, name="pupil_access_log"
     ),
     path("access-log/", pupil_views.school_access_log, name="access_log"),
+    # Right of access (issue 5): the head's export, the author's release of a secret note.
+    path(
+        "pupils/<uuid:public_id>/access-export/",
+        privacy_views.pupil_access_export_view,
+        name="pupil_access_export",
+    ),
+    path(
+        "cases/notes/<uuid:public_id>/release/",
+        privacy_views.case_note_release,
+        name="case_note_release",
+    ),
     # Cases (situations): need-to-know, see docs/decisions/0007-need-to-know-and-secrecy.md.
     path("pupils/<uuid:public_id>/refer/", case_views.case_refer, name="case_refer"),
     path("cases/", case_views.case_list, name="case_list"),

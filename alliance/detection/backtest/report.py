@@ -26,7 +26,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 h3{font-size:1.05rem}
 .small{font-size:.85rem;color:#3a3a3a}
 .bar{display:inline-block;height:.7rem;background:#6a6af4;vertical-align:middle}
-.model{background:#fafaff}
+.facts td{text-align:left}
 """
 
 SECTIONS = (
@@ -85,15 +85,19 @@ def _table(head: list[str], rows: list[list[str]], css_class: str = "") -> str:
 def _section_input(report: dict[str, Any]) -> str:
     rows = []
     for key, value in report["input"].items():
-        if isinstance(value, dict | list):
-            text = escape(json.dumps(value, ensure_ascii=False))
+        if isinstance(value, list):
+            text = escape(", ".join(str(item) for item in value) or "—")
+        elif isinstance(value, dict):
+            text = escape(json.dumps(value, ensure_ascii=False) if value else "—")
+        elif isinstance(value, float):
+            text = _share(value) if key == "prevalence" else _number(value)
         else:
             text = escape(str(value))
         rows.append([escape(key), text])
     notes = "".join(f"<li>{escape(note)}</li>" for note in report["notes"])
     return (
         '<section id="input"><h2>Données</h2>'
-        + _table(["", "valeur"], rows)
+        + _table(["", "valeur"], rows, "facts")
         + f"<ul class='small'>{notes}</ul></section>"
     )
 

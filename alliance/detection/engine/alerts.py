@@ -123,20 +123,9 @@ def _effective_rule(rule: IndicatorRule) -> IndicatorRule | None:
     return None
 
 
-def _with_runs(frame: pl.LazyFrame, flag: str, suffix: str) -> pl.LazyFrame:
-    """``since`` for the runs of consecutive periods where ``flag`` holds.
-
-    The frame is sorted by pupil, then time: a run starts on every row that does not
-    continue the previous one (another pupil, a gap in time, or the flag off), and the
-    run's first period is carried forward, with no window function (fast on an académie).
-    """
-    continued = (
-        pl.col(flag)
-        & pl.col(flag).shift(1).fill_null(False)
-        & (pl.col("pupil_id") == pl.col("pupil_id").shift(1)).fill_null(False)
-        & ((pl.col("_t") - pl.col("_t").shift(1)) == 1).fill_null(False)
-    )
-    first_row = pl.when(continued.not_()).then(pl.int_range(pl.len())).forward_fill()
+def _since(frame: pl.LazyFrame, starts: pl.Expr, suffix: str) -> pl.LazyFrame:
+    """The first period of each run: carried forward from the rows that start a run."""
+    first_row = pl.when(starts).then(pl.int_range(pl.len())).forward_fill()
     return (
         frame.with_columns(first_row.alias("_first_row"))
         .with_columns(
@@ -165,9 +154,24 @@ def _indicator_alerts(
         _conditions(pl.col("value"), pl.col("_thr_v"), spec).alias("_ge_v"),
         _conditions(pl.col("value"), pl.col("_thr_a"), spec).alias("_ge_a"),
     )
-    frame = _with_runs(frame, "_ge_v", "v")
-    frame = _with_runs(frame, "_ge_a", "a")
-    frame = frame.filter(pl.col("_ge_v"))
+    # The frame is sorted by pupil, then time. A row continues a run when the row before
+    # is the same pupil, the period just before, and over the same threshold; computed on
+    # the whole frame (a shift), then only the rows over vigilance are kept: every run of
+    # either level lies whole among them, so "since" is carried forward on that small frame
+    # with no window function (fast on an académie).
+    follows = (pl.col("pupil_id") == pl.col("pupil_id").shift(1)) & (
+        (pl.col("_t") - pl.col("_t").shift(1)) == 1
+    )
+    frame = frame.with_columns(
+        (pl.col("_ge_v") & pl.col("_ge_v").shift(1) & follows)
+        .fill_null(False)
+        .alias("_continued_v"),
+        (pl.col("_ge_a") & pl.col("_ge_a").shift(1) & follows)
+        .fill_null(False)
+        .alias("_continued_a"),
+    ).filter(pl.col("_ge_v"))
+    frame = _since(frame, pl.col("_continued_v").not_(), "v")
+    frame = _since(frame, pl.col("_ge_a") & pl.col("_continued_a").not_(), "a")
     legal = (
         (pl.col("value") >= LEGAL_THRESHOLD)
         if code == LEGAL_INDICATOR and granularity == "month"

@@ -142,9 +142,9 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
                 .then(0)
                 .otherwise(half_days)
                 .alias("unjustified_half_days"),
-                pl.min_horizontal(
-                    pl.col("end_date"), pl.col("start_date").dt.month_end()
-                ).alias("known_on_absences"),
+                pl.min_horizontal(pl.col("end_date"), pl.col("start_date").dt.month_end()).alias(
+                    "known_on_absences"
+                ),
             )
         )
     if data.lateness is not None and data.lateness.height:

@@ -165,7 +165,13 @@ def rank_pupils(
         ratios = (
             pl.concat(ratio_frames, how="diagonal")
             .group_by("pupil_id")
-            .agg([pl.col(rule.code).max() for rule in enabled if any(rule.code in f.columns for f in ratio_frames)])
+            .agg(
+                [
+                    pl.col(rule.code).max()
+                    for rule in enabled
+                    if any(rule.code in f.columns for f in ratio_frames)
+                ]
+            )
         )
         ranking = ranking.join(ratios, on="pupil_id", how="left")
     ranking = ranking.with_columns(
