@@ -8,7 +8,6 @@ fairness section: never a model input, never an engine input.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,22 +398,13 @@ def default_as_of(inputs: EngineInput) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
-def _lead_days(
-    flagged_on: pl.DataFrame, outcomes: pl.DataFrame
-) -> tuple[list[float], dict[Any, dt.date]]:
+def _lead_days(flagged_on: pl.DataFrame, outcomes: pl.DataFrame) -> list[float]:
     """Days from the first flag to the outcome, for positives flagged strictly before it."""
     joined = outcomes.join(flagged_on, on="pupil_id", how="left").filter(
         pl.col("flagged_on").is_not_null() & (pl.col("flagged_on") < pl.col("date"))
     )
     days = (pl.col("date") - pl.col("flagged_on")).dt.total_days().cast(pl.Float64)
-    values = joined.select(days.alias("d")).get_column("d").to_list()
-    return [float(v) for v in values], dict(
-        zip(
-            joined.get_column("pupil_id").to_list(),
-            joined.get_column("flagged_on").to_list(),
-            strict=True,
-        )
-    )
+    return [float(value) for value in joined.select(days).to_series().to_list()]
 
 
 def backtest_events(
@@ -440,7 +430,12 @@ def backtest_events(
     rules = options.rules or RuleSet.defaults()
     as_of = as_of or default_as_of(inputs)
     pupil_dtype = inputs.pupils.schema["pupil_id"]
-    outcomes = outcomes.with_columns(pl.col("pupil_id").cast(pupil_dtype))
+    try:
+        outcomes = outcomes.with_columns(pl.col("pupil_id").cast(pupil_dtype))
+    except pl.exceptions.PolarsError as error:
+        raise BacktestInputError(
+            f"{source_name}: outcomes: pupil_id does not match pupils.csv's ({pupil_dtype})"
+        ) from error
     if outcomes.get_column("pupil_id").is_duplicated().any():
         raise BacktestInputError(f"{source_name}: outcomes: each pupil must appear once")
     known = outcomes.join(inputs.pupils.select("pupil_id"), on="pupil_id", how="semi")
@@ -469,7 +464,7 @@ def backtest_events(
     }
     for method in methods[:2]:
         first = first_alerte_dates(full[method.code])
-        method.lead_days, _ = _lead_days(first, positives)
+        method.lead_days = _lead_days(first, positives)
         method.ever_flagged_negatives = _share_flagged(first, negatives)
 
     snapshots = monthly_snapshots(full["school"])
@@ -480,7 +475,7 @@ def backtest_events(
         if snapshots.height
         else pl.DataFrame(schema={"pupil_id": pupil_dtype, "flagged_on": pl.Date})
     )
-    methods[2].lead_days, _ = _lead_days(abc_first, positives)
+    methods[2].lead_days = _lead_days(abc_first, positives)
     methods[2].ever_flagged_negatives = _share_flagged(abc_first, negatives)
 
     notes = [
@@ -528,7 +523,7 @@ def backtest_events(
                 ]
             )
             flagged_on = _model_first_flags(timeline, columns, fitted, position, threshold)
-            method.lead_days, _ = _lead_days(flagged_on, positives)
+            method.lead_days = _lead_days(flagged_on, positives)
             method.ever_flagged_negatives = _share_flagged(flagged_on, negatives)
             methods.append(method)
     source = {
@@ -585,9 +580,3 @@ def _model_first_flags(
         .group_by("pupil_id")
         .agg(pl.col("snapshot_date").min().alias("flagged_on"))
     )
-
-
-def finite_or_none(value: float | None) -> float | None:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return None
-    return value

@@ -123,16 +123,14 @@ def _effective_rule(rule: IndicatorRule) -> IndicatorRule | None:
     return None
 
 
-def _since(frame: pl.LazyFrame, starts: pl.Expr, suffix: str) -> pl.LazyFrame:
+def _since(frame: pl.LazyFrame, starts: pl.Expr, suffix: str, labelled: bool) -> pl.LazyFrame:
     """The first period of each run: carried forward from the rows that start a run."""
     first_row = pl.when(starts).then(pl.int_range(pl.len())).forward_fill()
+    carried = [pl.col("_start").gather(pl.col("_first_row")).alias(f"_since_start_{suffix}")]
+    if labelled:
+        carried.append(pl.col("_label").gather(pl.col("_first_row")).alias(f"_since_{suffix}"))
     return (
-        frame.with_columns(first_row.alias("_first_row"))
-        .with_columns(
-            pl.col("_label").gather(pl.col("_first_row")).alias(f"_since_{suffix}"),
-            pl.col("_start").gather(pl.col("_first_row")).alias(f"_since_start_{suffix}"),
-        )
-        .drop("_first_row")
+        frame.with_columns(first_row.alias("_first_row")).with_columns(carried).drop("_first_row")
     )
 
 
@@ -159,9 +157,7 @@ def _indicator_alerts(
     # the whole frame (a shift), then only the rows over vigilance are kept: every run of
     # either level lies whole among them, so "since" is carried forward on that small frame
     # with no window function (fast on an académie).
-    follows = (pl.col("pupil_id") == pl.col("pupil_id").shift(1)) & (
-        (pl.col("_t") - pl.col("_t").shift(1)) == 1
-    )
+    follows = pl.col("_follows")
     frame = frame.with_columns(
         (pl.col("_ge_v") & pl.col("_ge_v").shift(1) & follows)
         .fill_null(False)
@@ -170,8 +166,18 @@ def _indicator_alerts(
         .fill_null(False)
         .alias("_continued_a"),
     ).filter(pl.col("_ge_v"))
-    frame = _since(frame, pl.col("_continued_v").not_(), "v")
-    frame = _since(frame, pl.col("_ge_a") & pl.col("_continued_a").not_(), "a")
+    monthly = granularity == "month"
+    frame = _since(frame, pl.col("_continued_v").not_(), "v", labelled=not monthly)
+    frame = _since(
+        frame, pl.col("_ge_a") & pl.col("_continued_a").not_(), "a", labelled=not monthly
+    )
+    if monthly:
+        # Month labels are written only for the alert rows (strftime is not free).
+        frame = frame.with_columns(
+            pl.col("_start").dt.strftime("%Y-%m").alias("_label"),
+            pl.col("_since_start_v").dt.strftime("%Y-%m").alias("_since_v"),
+            pl.col("_since_start_a").dt.strftime("%Y-%m").alias("_since_a"),
+        )
     legal = (
         (pl.col("value") >= LEGAL_THRESHOLD)
         if code == LEGAL_INDICATOR and granularity == "month"
@@ -240,12 +246,22 @@ def _indicator_alerts(
     return frame.select("pupil_id", *ALERT_SCHEMA).cast(ALERT_SCHEMA)  # type: ignore[arg-type]
 
 
-def _monthly_base(monthly: pl.DataFrame, code: str) -> pl.LazyFrame:
-    return monthly.lazy().select(
+def _monthly_shared(monthly: pl.DataFrame) -> pl.DataFrame:
+    """What every monthly indicator's alerts need, computed once (the frame is sorted by
+    pupil then month, and has every month: a row follows the one before when it is the
+    same pupil)."""
+    return monthly.with_columns(
+        (pl.col("month").dt.year() * 12 + pl.col("month").dt.month()).cast(pl.Int64).alias("_t"),
+        (pl.col("pupil_id") == pl.col("pupil_id").shift(1)).fill_null(False).alias("_follows"),
+    )
+
+
+def _monthly_base(shared: pl.DataFrame, code: str) -> pl.LazyFrame:
+    return shared.lazy().select(
         "pupil_id",
         code,
-        (pl.col("month").dt.year() * 12 + pl.col("month").dt.month()).cast(pl.Int64).alias("_t"),
-        pl.col("month").dt.strftime("%Y-%m").alias("_label"),
+        "_t",
+        "_follows",
         pl.col("month").alias("_start"),
         pl.min_horizontal(pl.col(KNOWN_ON_COLUMN[code]), pl.col("month_end")).alias("_known"),
         pl.lit(1.0).alias("_scale"),
@@ -262,6 +278,12 @@ def _period_base(periods: pl.DataFrame, code: str) -> pl.LazyFrame:
         "pupil_id",
         code,
         pl.col("period_order").alias("_t"),
+        (
+            (pl.col("pupil_id") == pl.col("pupil_id").shift(1))
+            & ((pl.col("period_order") - pl.col("period_order").shift(1)) == 1)
+        )
+        .fill_null(False)
+        .alias("_follows"),
         pl.col("period").alias("_label"),
         pl.col("period_start").alias("_start"),
         pl.col(known).alias("_known"),
@@ -273,6 +295,7 @@ def compute_alerts(
     monthly: pl.DataFrame, periods: pl.DataFrame, rules: RuleSet, language: str = "fr"
 ) -> pl.DataFrame:
     found: list[pl.LazyFrame] = []
+    shared = _monthly_shared(monthly) if monthly.height else monthly
     for code, rule in rules.indicators.items():
         effective = _effective_rule(rule)
         if effective is None:
@@ -280,7 +303,7 @@ def compute_alerts(
         if code in MONTHLY_INDICATORS and monthly.height:
             found.append(
                 _indicator_alerts(
-                    _monthly_base(monthly, code), code, effective, "month", False, language
+                    _monthly_base(shared, code), code, effective, "month", False, language
                 )
             )
         if (

@@ -141,3 +141,47 @@ def test_no_output_row_for_unknown_pupils(rows):
     for frame in (result.monthly, result.periods, result.alerts, result.ranking):
         assert set(frame.get_column("pupil_id").to_list()) <= {"a", "b"}
     assert sorted(result.ranking.get_column("pupil_id").to_list()) == ["a", "b"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.dictionaries(
+        st.tuples(st.sampled_from(PUPILS), st.integers(0, 9)), st.integers(0, 6), max_size=20
+    )
+)
+def test_since_matches_a_plain_reference(counts):
+    """Alerts and "since when" against a month-by-month loop (lateness, 2 then 4)."""
+    from alliance.detection.engine import RuleSet
+
+    rules = RuleSet.from_document({"indicators": {"lateness": {"vigilance": 2, "alerte": 4}}})
+    months = [dt.date(2024 + (8 + i) // 12, (8 + i) % 12 + 1, 1) for i in range(10)]
+    rows = [
+        (pupil, months[index] + dt.timedelta(days=day))
+        for (pupil, index), count in counts.items()
+        for day in range(count)
+    ]
+    lateness = pl.DataFrame(rows, schema={"pupil_id": pl.String, "date": pl.Date}, orient="row")
+    result = evaluate(
+        EngineInput(pupils=pupils(*PUPILS), lateness=lateness), rules, as_of=dt.date(2025, 6, 30)
+    )
+    got = set(
+        result.alerts.filter(pl.col("indicator") == "lateness")
+        .select("pupil_id", "period", "level", "since")
+        .iter_rows()
+    )
+    expected = set()
+    grid = [
+        month
+        for month in months
+        if month >= min((m for _, m in rows), default=months[-1]).replace(day=1)
+    ]
+    for pupil in PUPILS:
+        run_v = run_a = None
+        for month in grid:
+            value = counts.get((pupil, months.index(month)), 0)
+            run_v = (run_v or month) if value >= 2 else None
+            run_a = (run_a or month) if value >= 4 else None
+            if run_v:
+                level, since = ("alerte", run_a) if run_a else ("vigilance", run_v)
+                expected.add((pupil, month.strftime("%Y-%m"), level, since.strftime("%Y-%m")))
+    assert got == expected
