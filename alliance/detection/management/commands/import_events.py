@@ -23,8 +23,8 @@ from alliance.detection.models import EventKind
 from alliance.detection.perms import can_import_events
 from alliance.detection.presets import PRESETS
 from alliance.jobs.progress import TerminalProgress
-from alliance.people.models import User
-from alliance.tenancy.models import Membership, School
+from alliance.tenancy.commands import membership_for_command
+from alliance.tenancy.models import Membership
 
 
 class _Stream:
@@ -127,26 +127,14 @@ class Command(BaseCommand):
         return read_table(data, filename).headers
 
     def _actor(self, uai: str, email: str) -> Membership:
-        school = School.objects.filter(uai=uai.strip().upper()).first()
-        if school is None:
-            raise CommandError(_("no school with UAI “%(uai)s”") % {"uai": uai})
-        user = User.objects.filter(email__iexact=email.strip()).first()
-        if user is None:
-            raise CommandError(_("no user with e-mail “%(email)s”") % {"email": email})
-        memberships = (
-            Membership.objects.filter(user=user, school=school)
-            .select_related("user", "school")
-            .order_by("pk")
-        )
-        for membership in memberships:
-            if can_import_events(membership):
-                return membership
-        raise CommandError(
-            _(
+        return membership_for_command(
+            uai=uai,
+            email=email,
+            allowed=can_import_events,
+            refusal=_(
                 "%(email)s has no membership of %(uai)s allowed to import events (head, CPE or "
                 "technical administrator, in force, having adhered to the charter)."
-            )
-            % {"email": email, "uai": school.uai}
+            ),
         )
 
     def _print(self, report: EventReport) -> None:

@@ -20,12 +20,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from alliance.jobs.progress import CommandStream, TerminalProgress
-from alliance.people.models import User
 from alliance.pupils.imports.errors import RosterError
 from alliance.pupils.imports.pipeline import roster_import_file
 from alliance.pupils.imports.report import ImportReport
 from alliance.pupils.perms import can_import_roster
-from alliance.tenancy.models import Membership, School
+from alliance.tenancy.commands import membership_for_command
+from alliance.tenancy.models import Membership
 
 
 class Command(BaseCommand):
@@ -86,26 +86,14 @@ class Command(BaseCommand):
         self._print(report)
 
     def _actor(self, uai: str, email: str) -> Membership:
-        school = School.objects.filter(uai=uai.strip().upper()).first()
-        if school is None:
-            raise CommandError(_("no school with UAI “%(uai)s”") % {"uai": uai})
-        user = User.objects.filter(email__iexact=email.strip()).first()
-        if user is None:
-            raise CommandError(_("no user with e-mail “%(email)s”") % {"email": email})
-        memberships = (
-            Membership.objects.filter(user=user, school=school)
-            .select_related("user", "school")
-            .order_by("pk")
-        )
-        for membership in memberships:
-            if can_import_roster(membership):
-                return membership
-        raise CommandError(
-            _(
+        return membership_for_command(
+            uai=uai,
+            email=email,
+            allowed=can_import_roster,
+            refusal=_(
                 "%(email)s has no membership of %(uai)s allowed to import a roster (head, CPE or "
                 "technical administrator, in force, having adhered to the charter)."
-            )
-            % {"email": email, "uai": school.uai}
+            ),
         )
 
     def _print(self, report: ImportReport) -> None:
