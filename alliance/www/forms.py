@@ -1,6 +1,7 @@
 """Forms of the web layer. They validate input; the services do the work."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from dsfr.forms import DsfrBaseForm as _DsfrBaseForm
 
@@ -27,6 +28,15 @@ class DsfrBaseForm(_DsfrBaseForm):
         # say it at the top of the form, or the page comes back without a word.
         if any(bound.errors for bound in self.hidden_fields()):
             self.add_error(None, _("Invalid request: reload the page and try again."))
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on its field when the form has it, else on top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
 
 
 class DateInput(forms.DateInput):

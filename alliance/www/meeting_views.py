@@ -31,6 +31,7 @@ from alliance.meetings.selectors import (
     was_present,
 )
 from alliance.www.decorators import rule_required
+from alliance.www.forms import add_service_errors
 from alliance.www.meeting_forms import AgendaItemForm, AttendanceForm, MeetingForm
 
 
@@ -79,14 +80,6 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @rule_required(can_manage_meetings)
 def meeting_create(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
@@ -104,7 +97,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
                 family_invited_cases=list(data["family_invited"]),
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Meeting convened. The invitations are being sent."))
             return redirect("meeting_detail", public_id=meeting.public_id)
@@ -134,7 +127,7 @@ def meeting_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 family_invited_cases=list(data["family_invited"]),
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Meeting changed. The members are told."))
             return redirect("meeting_detail", public_id=meeting.public_id)
@@ -207,7 +200,7 @@ def meeting_attendance(request: HttpRequest, public_id: str) -> HttpResponse:
             )
         except ValidationError as error:
             # "Nobody present" and the like come keyed on the service's own names.
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Attendance recorded."))
             return redirect("meeting_detail", public_id=meeting.public_id)
@@ -242,7 +235,7 @@ def agenda_item_record(request: HttpRequest, public_id: str, item_id: str) -> Ht
                 next_steps=data["next_steps"],
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as exc:
             raise Http404 from exc
         else:

@@ -28,6 +28,7 @@ from alliance.plans.selectors import (
     review_get_visible,
 )
 from alliance.www.decorators import rule_required
+from alliance.www.forms import add_service_errors
 from alliance.www.plan_forms import (
     ActionEditForm,
     ActionForm,
@@ -37,14 +38,6 @@ from alliance.www.plan_forms import (
     PlanActivateForm,
     ReviewForm,
 )
-
-
-def _service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _version(request: HttpRequest) -> int:
@@ -153,7 +146,7 @@ def plan_action_add(request: HttpRequest, public_id: str) -> HttpResponse:
                 **form.action_values(),
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Action added to the plan."))
             return redirect("plan_detail", public_id=plan.public_id)
@@ -201,7 +194,7 @@ def plan_action_edit(request: HttpRequest, public_id: str) -> HttpResponse:
                 **form.action_values(),
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("plan_detail", public_id=plan.public_id)
@@ -225,7 +218,7 @@ def plan_activate(request: HttpRequest, public_id: str) -> HttpResponse:
                 next_review_on=form.cleaned_data["next_review_on"],
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The action plan is in progress."))
             return redirect("plan_detail", public_id=plan.public_id)
@@ -252,7 +245,7 @@ def plan_agreement_add(request: HttpRequest, public_id: str) -> HttpResponse:
                 comment=data["comment"],
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Agreement recorded."))
             return redirect("plan_detail", public_id=plan.public_id)
@@ -306,7 +299,7 @@ def plan_review(request: HttpRequest, public_id: str) -> HttpResponse:
                 new_actions=new_actions,
             )
         except ValidationError as error:
-            _service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Review recorded: the plan goes on."))
             return redirect("plan_detail", public_id=plan.public_id)
@@ -329,7 +322,7 @@ def action_types(request: HttpRequest) -> HttpResponse:
                 try:
                     services.action_type_create(actor=membership, **form.cleaned_data)
                 except ValidationError as error:
-                    _service_errors(form, error)
+                    add_service_errors(form, error)
                 else:
                     messages.success(request, _("Type of action added."))
                     return redirect("action_types")
