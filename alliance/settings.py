@@ -14,6 +14,14 @@ embedded SQLite demo, the test suite and an académie deployment on PostgreSQL:
 - ``ALLIANCE_CERTIFIED_HEALTH_HOSTING``: ``1`` only when the deployment runs on certified
   health-data hosting (HDS); otherwise health and social professionals record only published
   summary items, never note bodies (docs/decisions/0007-need-to-know-and-secrecy.md).
+- ``ALLIANCE_MASTER_KEY`` (URL-safe base64 of 32 random bytes) or ``ALLIANCE_MASTER_KEY_FILE``
+  (a file holding it): the master key of encryption at rest, required when ``ALLIANCE_DEBUG``
+  is off; with ``ALLIANCE_DEBUG=1`` and neither, a development key is made in
+  ``var/dev-master.key`` (docs/decisions/0016-encryption-and-backups.md).
+- ``ALLIANCE_RETENTION_CASE_YEARS`` (2), ``ALLIANCE_RETENTION_LEFT_PUPIL_YEARS`` (1),
+  ``ALLIANCE_RETENTION_DETECTION_YEARS`` (2), ``ALLIANCE_RETENTION_AUDIT_MONTHS`` (12),
+  ``ALLIANCE_RETENTION_HISTORY_MONTHS`` (12): the retention schedule applied daily by
+  ``manage.py purge_expired`` (docs/decisions/0015-official-boundary-and-retention.md).
 """
 
 import os
@@ -59,12 +67,15 @@ INSTALLED_APPS = [
     "alliance.cases",
     "alliance.meetings",
     "alliance.plans",
+    "alliance.agreements",
     "alliance.audit",
     "alliance.privacy",
     "alliance.jobs",
     "alliance.detection",
     "alliance.www",
     "alliance.demo",
+    "alliance.vault",
+    "alliance.backups",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +92,7 @@ MIDDLEWARE = [
     "alliance.tenancy.middleware.CurrentMembershipMiddleware",
     "alliance.charter.middleware.CharterGateMiddleware",
     "alliance.core.middleware.NoStoreMiddleware",
+    "alliance.vault.middleware.DecryptionErrorMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -120,9 +132,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; the busy timeout makes a
-    # second writer wait instead of failing at once.
+    # second writer wait instead of failing at once. A 64 MiB page cache per connection
+    # (default 2 MiB) and temporary tables in memory: an import of a school's year writes
+    # ~110,000 rows through several indexes per table (decision 0012, "The importer").
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;",
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
+            "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+        ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -170,6 +187,32 @@ if not DEBUG and os.environ.get("ALLIANCE_TESTING") != "1":
 
 # Certified health-data hosting (HDS): without it, secrecy-bound professions store no notes.
 ALLIANCE_CERTIFIED_HEALTH_HOSTING = os.environ.get("ALLIANCE_CERTIFIED_HEALTH_HOSTING", "0") == "1"
+
+
+# Retention schedule (issue 5 point 4; alliance.privacy.retention, docs/decisions/0015): whole
+# school years, except the logs and import history, in months. The DPO confirms them in the DPIA.
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number (found {value!r}).")
+    return int(value)
+
+
+ALLIANCE_RETENTION_CASE_YEARS = _whole_number("ALLIANCE_RETENTION_CASE_YEARS", 2)
+ALLIANCE_RETENTION_LEFT_PUPIL_YEARS = _whole_number("ALLIANCE_RETENTION_LEFT_PUPIL_YEARS", 1)
+ALLIANCE_RETENTION_DETECTION_YEARS = _whole_number("ALLIANCE_RETENTION_DETECTION_YEARS", 2)
+ALLIANCE_RETENTION_AUDIT_MONTHS = _whole_number("ALLIANCE_RETENTION_AUDIT_MONTHS", 12)
+ALLIANCE_RETENTION_HISTORY_MONTHS = _whole_number("ALLIANCE_RETENTION_HISTORY_MONTHS", 12)
+
+# Encryption at rest: the master key that wraps every school's data keys (alliance.vault).
+# Never stored in the database nor in backups; the operator keeps it separately.
+ALLIANCE_MASTER_KEY = os.environ.get("ALLIANCE_MASTER_KEY", "")
+ALLIANCE_MASTER_KEY_FILE = os.environ.get("ALLIANCE_MASTER_KEY_FILE", "")
+_NO_MASTER_KEY = not (ALLIANCE_MASTER_KEY or ALLIANCE_MASTER_KEY_FILE)
+if _NO_MASTER_KEY and not DEBUG and os.environ.get("ALLIANCE_TESTING") != "1":
+    raise RuntimeError(
+        "ALLIANCE_MASTER_KEY or ALLIANCE_MASTER_KEY_FILE must be set when ALLIANCE_DEBUG is off."
+    )
 
 # Background jobs (django-tasks): the database backend with `manage.py db_worker` processes in
 # production; the immediate backend (inline, no worker) in tests and in the demo.

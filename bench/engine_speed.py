@@ -306,6 +306,15 @@ def run_child(kind: str, directory: Path, *extra: str) -> dict[str, Any]:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
+def load_average() -> str:
+    """What ``uptime`` says of the load (the machine is shared with other work)."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def info_nproc() -> str:
+    return str(len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else "?"
+
+
 def machine() -> dict[str, str]:
     cpu = "unknown"
     for line in (
@@ -390,7 +399,10 @@ def main() -> None:
         f"{arguments.pupils / naive_rate:.0f} s).",
         f"- Engine against the floor: **{engine['engine_s'] / floor['floor_s']:.1f}× the floor** "
         "(the floor only counts rows; the engine also computes rates, averages, level gaps, "
-        "two-level alerts with since-when and their explanations, and the ranking).",
+        "two-level alerts with since-when and their structured explanations, and the "
+        "ranking; the sentences are written by `explain` for the alerts shown). "
+        f"Load average (1, 5, 15 min) at the end: {load_average()} on {info_nproc()} CPUs "
+        "(a shared machine).",
         f"- Best of {arguments.repeats} runs for the engine and the floor, each in its own "
         f"process (engine runs: {engine_runs} s).",
         "",

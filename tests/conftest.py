@@ -101,7 +101,7 @@ def _audit_trigger_statements(up: bool) -> list[str]:
         return triggers.SQLITE_UP if up else triggers.SQLITE_DOWN
     if connection.vendor == "postgresql":
         action = "ENABLE" if up else "DISABLE"
-        return [f"ALTER TABLE {triggers.TABLE} {action} TRIGGER USER"]
+        return [f"ALTER TABLE {table} {action} TRIGGER USER" for table in triggers.PROTECTED_TABLES]
     raise RuntimeError(f"no audit triggers known for {connection.vendor}")
 
 

@@ -42,7 +42,7 @@ STAFF = {
 }
 PUPIL_READERS = HEADS | STAFF
 PUPIL_EDITORS = HEADS | {"cpe"}
-ADHERED_MEMBERS = PUPIL_READERS | {"partner", "volunteer", "district", "admin"}
+ADHERED_MEMBERS = PUPIL_READERS | {"partner", "volunteer", "partner_admin", "district", "admin"}
 # The world's case: the head sees it; its team is the CPE (referent), the form tutor and the
 # nurse — not the teacher nor any other staff member (need-to-know).
 CASE_TEAM = {"cpe", "form_tutor", "nurse"}
@@ -66,6 +66,8 @@ PERSONAS = {
     "doctor": (Role.STAFF, Profession.DOCTOR),
     "partner": (Role.PARTNER, Profession.PARTNER_PROFESSIONAL),
     "volunteer": (Role.PARTNER, Profession.VOLUNTEER),
+    # A partner who also administers their organisation (docs/decisions/0014).
+    "partner_admin": (Role.PARTNER, Profession.PARTNER_PROFESSIONAL),
     "district": (Role.DISTRICT, Profession.DISTRICT_OFFICER),
     "admin": (Role.ADMIN, Profession.TECHNICAL_ADMIN),
 }
@@ -411,6 +413,95 @@ def _secret_note_kwargs(world):
     return {"public_id": note.public_id}
 
 
+# --- Partner organisations (docs/decisions/0014-partner-organisations.md): the partner_admin
+# persona's organisation is registered with the school; they administer it; it has a second
+# person (a volunteer) and a pending invitation sent by the administrator. Built on demand.
+PARTNER_HEADS = HEADS | {"outsider"}
+
+
+def _partner_world(world):
+    cache = world.__dict__.setdefault("_partners", {})
+    if cache:
+        return cache
+    from alliance.core import clock
+    from alliance.partners import services as partner_services
+    from alliance.partners.models import PartnerPerson, PartnerRegistration
+
+    admin = world.members["partner_admin"]
+    organisation = admin.partner_organisation
+    PartnerRegistration.objects.create(
+        school=world.school, organisation=organisation, registered_at=clock.now()
+    )
+    PartnerPerson.objects.create(
+        organisation=organisation,
+        user=admin.user,
+        kind="professional",
+        is_admin=True,
+        joined_at=clock.now(),
+    )
+    person = PartnerPerson.objects.create(
+        organisation=organisation,
+        user=factories.UserFactory(),
+        kind="volunteer",
+        joined_at=clock.now(),
+    )
+    invitation, token = partner_services.invitation_create(
+        organisation=organisation,
+        email="invite-matrix@example.org",
+        kind="professional",
+        actor_user=admin.user,
+    )
+    cache.update(organisation=organisation, person=person, invitation=invitation, token=token)
+    return cache
+
+
+def _partner_org_kwargs(world):
+    return {"public_id": _partner_world(world)["organisation"].public_id}
+
+
+def _partner_person_kwargs(world):
+    return {"public_id": _partner_world(world)["person"].public_id}
+
+
+def _partner_invitation_kwargs(world):
+    return {"public_id": _partner_world(world)["invitation"].public_id}
+
+
+def _partner_token_kwargs(world):
+    return {"token": _partner_world(world)["token"]}
+
+
+def _partner_admin_kwargs(world):
+    _partner_world(world)
+    return {}
+
+
+# --- Agreements (docs/decisions/0013-agreements.md): a draft school–partner agreement of the
+# world's school, with an organisation the head registered. The head alone reads and writes.
+def _agreement_kwargs(world):
+    cache = world.__dict__.setdefault("_agreement", {})
+    if not cache:
+        from alliance.agreements import services as agreement_services
+        from alliance.core import clock
+        from alliance.partners.models import PartnerRegistration
+
+        organisation = factories.PartnerOrganisationFactory(name="Association Matrice")
+        PartnerRegistration.objects.create(
+            school=world.school, organisation=organisation, registered_at=clock.now()
+        )
+        cache["agreement"] = agreement_services.agreement_create(
+            actor=world.members["head"],
+            kind="school_partner",
+            partner_organisation=organisation,
+            title="Convention d'accompagnement",
+            purpose="Aide aux devoirs",
+            parties="Le collège ; l'association",
+            starts_on=clock.today(),
+            ends_on=clock.today() + dt.timedelta(days=300),
+        )
+    return {"public_id": cache["agreement"].public_id}
+
+
 VIEW_MATRIX = {
     "home": case(_no_kwargs, EVERY_MEMBER | {"expired"}, needs_membership=False),
     "login": case(_no_kwargs, {"anonymous"}, gate_open=True, needs_membership=False),
@@ -471,14 +562,23 @@ VIEW_MATRIX = {
     "guardian_create": case(
         _pupil_kwargs, PUPIL_EDITORS, post_data={"last_name": "Intrus", "relationship": "other"}
     ),
+    # Retention (decision 0015): the head or the CPE records that the pupil left (POST only).
+    "pupil_mark_left": case(
+        _pupil_kwargs, PUPIL_EDITORS, get_allowed=False, post_data={"confirm": "1"}
+    ),
     "pupil_access_log": case(_pupil_kwargs, HEADS),
     "pupil_access_export": case(_pupil_kwargs, HEADS),
     "case_note_release": case(
         _secret_note_kwargs, {"nurse"}, get_allowed=False, post_data={"confirm": "1"}
     ),
     "access_log": case(_no_kwargs, HEADS | {"outsider"}),
+    "retention_overview": case(_no_kwargs, HEADS | {"outsider"}),
     # Cases: see docs/decisions/0007-need-to-know-and-secrecy.md.
-    "case_list": case(_no_kwargs, PUPIL_READERS | {"outsider"}),
+    # Partners list the cases whose team they are on under an agreement in force (none here).
+    "case_list": case(
+        _no_kwargs,
+        PUPIL_READERS | {"outsider"} | {p for p, (r, _) in PERSONAS.items() if r == Role.PARTNER},
+    ),
     "case_refer": case(_pupil_kwargs, PUPIL_READERS, post_data={"reason": "Intrusion"}),
     "case_detail": case(_case_kwargs, CASE_READERS),
     "case_edit": case(_case_kwargs, CASE_STEERERS, post_data={"reason": "Piraté", "version": "5"}),
@@ -549,6 +649,13 @@ VIEW_MATRIX = {
     "plan_action_edit": case(
         _action_kwargs, CASE_READERS, post_data={"status": "stopped", "version": "1"}
     ),
+    # The action's owner (here the form tutor) reports progress (decision 0013; POST only).
+    "plan_action_progress": case(
+        _action_kwargs,
+        {"form_tutor"},
+        get_allowed=False,
+        post_data={"status": "completed", "version": "1"},
+    ),
     "plan_activate": case(_plan_kwargs, CASE_STEERERS, post_data={"version": "9"}),
     "plan_agreement_add": case(
         _plan_kwargs, CASE_READERS, post_data={"party": "pupil", "channel": "phone"}
@@ -564,6 +671,49 @@ VIEW_MATRIX = {
         _no_kwargs, HEADS | {"outsider"}, post_data={"do": "add", "label": "Piratage"}
     ),
     "dashboard": case(_no_kwargs, HEADS | {"outsider"}),
+    # Agreements (conventions) and the board's approvals: the head only.
+    "agreement_list": case(_no_kwargs, HEADS | {"outsider"}),
+    "agreement_create": case(
+        _no_kwargs,
+        HEADS | {"outsider"},
+        post_data={
+            "kind": "school_partner",
+            "title": "Piratée",
+            "purpose": "x",
+            "parties": "x",
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-06-30",
+        },
+    ),
+    "agreement_detail": case(_agreement_kwargs, HEADS),
+    "agreement_edit": case(
+        _agreement_kwargs,
+        HEADS,
+        post_data={
+            "title": "Piratée",
+            "purpose": "x",
+            "parties": "x",
+            "starts_on": "2026-09-01",
+            "ends_on": "2027-06-30",
+            "version": "1",
+        },
+    ),
+    "agreement_signature": case(
+        _agreement_kwargs,
+        HEADS,
+        get_allowed=False,
+        post_data={"party": "partner", "signatory_name": "Intrus", "signed_on": "2026-09-01"},
+    ),
+    "agreement_board_approval": case(
+        _agreement_kwargs,
+        HEADS,
+        get_allowed=False,
+        post_data={"approved_on": "2026-09-01", "reference": "CA 99", "version": "1"},
+    ),
+    "agreement_revoke": case(
+        _agreement_kwargs, HEADS, get_allowed=False, post_data={"reason": "x", "version": "1"}
+    ),
+    "agreement_pdf": case(_agreement_kwargs, HEADS),
     # Vie-scolaire events import: those who may import (head, CPE, technical admin).
     "event_import_upload": case(
         _no_kwargs, EVENT_IMPORTERS | {"outsider"}, post_data={"kind": "absences"}
@@ -604,6 +754,56 @@ VIEW_MATRIX = {
     "detection_rules_import": case(_no_kwargs, HEADS | {"outsider"}, post_data={"version": "1"}),
     "detection_rules_reset": case(
         _no_kwargs, HEADS | {"outsider"}, get_allowed=False, post_data={"version": "1"}
+    ),
+    # Partner organisations: the head's pages, the organisation administrator's, the link.
+    "partner_list": case(_partner_admin_kwargs, PARTNER_HEADS),
+    "partner_register": case(
+        _partner_admin_kwargs,
+        PARTNER_HEADS,
+        post_data={"name": "Intrus", "kind": "association", "admin_email": "x@example.org"},
+    ),
+    "partner_detail": case(_partner_org_kwargs, HEADS),
+    "partner_admin_invite": case(
+        _partner_org_kwargs, HEADS, get_allowed=False, post_data={"email": "x@example.org"}
+    ),
+    "partner_grant": case(
+        _partner_org_kwargs, HEADS, get_allowed=False, post_data={"person": str(uuid.uuid4())}
+    ),
+    "partner_membership_end": case(
+        _partner_org_kwargs,
+        HEADS,
+        get_allowed=False,
+        post_data={"membership": str(uuid.uuid4())},
+    ),
+    "my_organisations": case(_partner_admin_kwargs, {"partner_admin"}, needs_membership=False),
+    "organisation_admin": case(_partner_org_kwargs, {"partner_admin"}, needs_membership=False),
+    "organisation_invite": case(
+        _partner_org_kwargs,
+        {"partner_admin"},
+        get_allowed=False,
+        needs_membership=False,
+        post_data={"email": "x@example.org", "kind": "volunteer"},
+    ),
+    "organisation_person_remove": case(
+        _partner_person_kwargs,
+        {"partner_admin"},
+        get_allowed=False,
+        needs_membership=False,
+        post_data={"confirm": "1"},
+    ),
+    "partner_invitation_revoke": case(
+        _partner_invitation_kwargs,
+        {"partner_admin"},
+        get_allowed=False,
+        needs_membership=False,
+        post_data={"confirm": "1"},
+    ),
+    # Anyone holding the link sees the invitation (logged in with another address: "log out").
+    "partner_invitation_accept": case(
+        _partner_token_kwargs,
+        EVERY_MEMBER | {"expired", "anonymous"},
+        needs_membership=False,
+        post_data={"first_name": "E", "last_name": "Ve", "password1": "x", "password2": "x"},
     ),
 }
 
@@ -668,8 +868,42 @@ def snapshot():
             ).values_list("school_id", "code", "label", "is_active")
         ),
         **_gpds_snapshot(),
+        **_agreements_snapshot(),
         **_events_snapshot(),
         **_detection_snapshot(),
+        **_partners_snapshot(),
+    }
+
+
+def _partners_snapshot():
+    from alliance.partners.models import (
+        PartnerInvitation,
+        PartnerOrganisation,
+        PartnerPerson,
+        PartnerRegistration,
+    )
+
+    return {
+        "partner_organisations": PartnerOrganisation.objects.count(),
+        "partner_registrations": PartnerRegistration.objects.count(),
+        "partner_people": sorted(PartnerPerson.objects.values_list("pk", "is_admin", "left_at")),
+        "partner_invitations": sorted(
+            PartnerInvitation.objects.values_list("pk", "accepted_at", "revoked_at")
+        ),
+        "partner_memberships": sorted(
+            Membership.objects.filter(role=Role.PARTNER).values_list("pk", "valid_until")
+        ),
+    }
+
+
+def _agreements_snapshot():
+    from alliance.agreements.models import Agreement, AgreementSignature
+
+    return {
+        "agreements_rows": sorted(
+            Agreement.objects.values_list("public_id", "title", "status", "version")
+        ),
+        "agreement_signatures": AgreementSignature.objects.count(),
     }
 
 

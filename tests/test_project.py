@@ -1,5 +1,6 @@
 """Project-wide checks: migrations are complete, deletions are deliberate, system checks pass."""
 
+import base64
 import os
 import secrets
 import subprocess
@@ -85,6 +86,7 @@ def test_manage_py_check_deploy_passes_with_production_settings():
         if not key.startswith(("ALLIANCE_", "DJANGO_"))
     }
     env["ALLIANCE_SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["ALLIANCE_MASTER_KEY"] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,

@@ -85,16 +85,24 @@ class ChainBreak:
         )
 
 
-def first_break(events: Iterable[ChainedEvent]) -> ChainBreak | None:
+def first_break(
+    events: Iterable[ChainedEvent],
+    *,
+    start_sequence: int = 1,
+    start_hash: str = GENESIS_HASH,
+) -> ChainBreak | None:
     """Walk events in sequence order; name the first altered, missing or reordered row.
+
+    The walk starts at the genesis, or (after a retention purge) at an anchor: the first kept
+    event must then carry ``start_sequence`` and link to ``start_hash``.
 
     - a gap in the sequence means a row was removed;
     - a row whose ``previous_hash`` is not the hash of the row before it was
       moved (reordered) or has a removed predecessor;
     - a row whose content does not give its own ``entry_hash`` was altered.
     """
-    expected_previous = GENESIS_HASH
-    expected_sequence = 1
+    expected_previous = start_hash
+    expected_sequence = start_sequence
     for event in events:
         row_id = getattr(event, "pk", None)
         if event.sequence != expected_sequence:

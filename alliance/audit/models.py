@@ -50,3 +50,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}"
+
+
+class AuditAnchor(models.Model):
+    """Where the chain starts again after the retention purge removed its oldest events.
+
+    Written by the purge *before* it deletes: the database triggers let a DELETE through only
+    for events at or below the highest anchor's ``up_to_sequence``, and refuse any change to an
+    anchor. ``audit_verify`` checks the first kept event against ``last_hash``.
+    """
+
+    up_to_sequence = models.PositiveBigIntegerField(unique=True)
+    last_hash = models.CharField(max_length=64)
+    purged_count = models.PositiveBigIntegerField()
+    purged_before = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("audit chain anchor")
+        verbose_name_plural = _("audit chain anchors")
+        ordering = ["up_to_sequence"]
+
+    def __str__(self) -> str:
+        return f"anchor at #{self.up_to_sequence}"

@@ -1,12 +1,13 @@
 """Writing to the audit trail. Every write of pupil data calls ``audit_record`` in its own transaction."""
 
+import datetime as dt
 import uuid
 from typing import TYPE_CHECKING
 
 from django.db import connection, models, transaction
 
 from alliance.audit.chain import GENESIS_HASH, ChainBreak, compute_hash, first_break
-from alliance.audit.models import AuditEvent
+from alliance.audit.models import AuditAnchor, AuditEvent
 from alliance.core import clock, request_context
 
 if TYPE_CHECKING:
@@ -72,7 +73,67 @@ def audit_record_view(**kwargs: object) -> AuditEvent:
         return audit_record(action="view", **kwargs)  # type: ignore[arg-type]
 
 
+def audit_anchor_latest() -> AuditAnchor | None:
+    """The anchor the chain restarts from (the highest), or ``None`` before any purge."""
+    return AuditAnchor.objects.order_by("-up_to_sequence").first()
+
+
 def audit_verify(batch_size: int = 5000) -> ChainBreak | None:
-    """Check the whole chain; return the first break, or ``None`` when it holds."""
-    events = AuditEvent.objects.order_by("sequence").iterator(chunk_size=batch_size)
-    return first_break(events)
+    """Check the chain from its genesis, or from the latest anchor after a retention purge;
+    return the first break, or ``None`` when it holds."""
+    anchor = audit_anchor_latest()
+    events = AuditEvent.objects.order_by("sequence")
+    if anchor is None:
+        return first_break(events.iterator(chunk_size=batch_size))
+    return first_break(
+        events.filter(sequence__gt=anchor.up_to_sequence).iterator(chunk_size=batch_size),
+        start_sequence=anchor.up_to_sequence + 1,
+        start_hash=anchor.last_hash,
+    )
+
+
+def audit_expired_through(before: dt.datetime) -> tuple[int, int]:
+    """``(up_to_sequence, count)``: the events a purge of everything older than ``before`` would
+    remove — the unbroken run from the oldest kept event up to the first event that is not older
+    (the chain is cut at one place only, even if the clock once went backwards)."""
+    anchor = audit_anchor_latest()
+    floor = anchor.up_to_sequence if anchor else 0
+    first_kept = (
+        AuditEvent.objects.filter(sequence__gt=floor, occurred_at__gte=before)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    )
+    candidates = AuditEvent.objects.filter(sequence__gt=floor, occurred_at__lt=before)
+    if first_kept is not None:
+        candidates = candidates.filter(sequence__lt=first_kept)
+    last = candidates.order_by("-sequence").values_list("sequence", flat=True).first()
+    if last is None:
+        return floor, 0
+    return last, candidates.count()
+
+
+def audit_purge_before(before: dt.datetime) -> AuditAnchor | None:
+    """Remove the events older than ``before`` (retention, docs/decisions/0015), anchoring the chain.
+
+    The anchor is written first, inside the caller's transaction: the triggers let the DELETE
+    through only for rows it covers. Returns the anchor, or ``None`` when nothing was due.
+    """
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransactionError(
+            "audit_purge_before() called outside transaction.atomic()"
+        )
+    _lock_chain()
+    up_to, count = audit_expired_through(before)
+    if count == 0:
+        return None
+    last = AuditEvent.objects.get(sequence=up_to)
+    anchor = AuditAnchor.objects.create(
+        up_to_sequence=up_to,
+        last_hash=last.entry_hash,
+        purged_count=count,
+        purged_before=before,
+        created_at=clock.now(),
+    )
+    AuditEvent.objects.filter(sequence__lte=up_to).delete()
+    return anchor

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from alliance.core.models import PublicIdModel, TimestampedModel
+from alliance.vault.fields import EncryptedTextField
 
 REASON_MAX_LENGTH = 2000
 NOTE_MAX_LENGTH = 5000
@@ -39,6 +40,8 @@ class CaseOutcome(models.TextChoices):
     MOVED_AWAY = "moved_away", _("Moved away")
     LEFT_WITHOUT_SOLUTION = "left_without_solution", _("Left school without a solution")
     OTHER = "other", _("Other")
+    #: Set by the leaving of the pupil (roster or "mark as left"), never chosen in the form.
+    LEFT_SCHOOL = "left_school", _("Left the school")
 
 
 class CaseQuerySet(models.QuerySet["Case"]):
@@ -73,7 +76,7 @@ class Case(PublicIdModel, TimestampedModel):
         related_name="+",
         verbose_name=_("referent"),
     )
-    reason = models.TextField(
+    reason = EncryptedTextField(
         _("reason for the referral"), validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
     )
     # The detection alert the referral came from, once detection exists (its public id).
@@ -82,7 +85,7 @@ class Case(PublicIdModel, TimestampedModel):
     family_associated_at = models.DateTimeField(_("family associated at"), null=True, blank=True)
     examined_at = models.DateTimeField(_("first examined at"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=32, choices=CaseOutcome.choices, blank=True)
-    closing_note = models.TextField(
+    closing_note = EncryptedTextField(
         _("closing note"), blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -135,7 +138,7 @@ class CaseReferral(PublicIdModel):
     referred_by = models.ForeignKey(
         "tenancy.Membership", on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("reason"), validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
+    reason = EncryptedTextField(_("reason"), validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
     referred_at = models.DateTimeField(_("referred at"))
     is_initial = models.BooleanField(default=False)
 
@@ -166,7 +169,7 @@ class SignCatalogueEntry(TimestampedModel):
         return self.label
 
 
-class CaseSign(TimestampedModel):
+class CaseSign(PublicIdModel, TimestampedModel):
     """A sign observed in the pupil: an entry of the grid, or free text."""
 
     school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
@@ -177,7 +180,9 @@ class CaseSign(TimestampedModel):
     catalogue_entry = models.ForeignKey(
         SignCatalogueEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    free_text = models.CharField(_("sign (free text)"), max_length=FREE_SIGN_MAX_LENGTH, blank=True)
+    free_text = EncryptedTextField(
+        _("sign (free text)"), blank=True, validators=[MaxLengthValidator(FREE_SIGN_MAX_LENGTH)]
+    )
     recorded_by = models.ForeignKey(
         "tenancy.Membership", on_delete=models.PROTECT, related_name="+"
     )
@@ -273,7 +278,7 @@ class FamilyContact(PublicIdModel, TimestampedModel):
     )
     pupil_present = models.BooleanField(_("the pupil was present"), default=False)
     reached = models.BooleanField(_("the family was reached"), default=False)
-    outcome = models.TextField(
+    outcome = EncryptedTextField(
         _("outcome"), blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)]
     )
 
@@ -291,7 +296,7 @@ class FamilyContactException(PublicIdModel, TimestampedModel):
 
     school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
     case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="family_exception")
-    reason = models.TextField(_("reason"), validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
+    reason = EncryptedTextField(_("reason"), validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
     requested_by = models.ForeignKey(
         "tenancy.Membership", on_delete=models.PROTECT, related_name="+"
     )
@@ -370,7 +375,8 @@ class CaseNote(PublicIdModel, TimestampedModel):
     # Frozen at writing time: the audience "profession" means the author's profession then.
     author_profession = models.CharField(max_length=32, editable=False)
     audience = models.CharField(_("audience"), max_length=24, choices=NoteAudience.choices)
-    body = models.TextField(_("text"), validators=[MaxLengthValidator(NOTE_MAX_LENGTH)])
+    # Encrypted at rest under the school's key (alliance.vault, decision 0016).
+    body = EncryptedTextField(_("text"), validators=[MaxLengthValidator(NOTE_MAX_LENGTH)])
     is_summary_item = models.BooleanField(_("published summary item"), default=False)
 
     class Meta:
@@ -400,7 +406,7 @@ class CaseEventKind(models.TextChoices):
     EDITED = "edited", _("Case edited")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(PublicIdModel):
     """The case's own history, shown to those who see the case. Never holds a note's content."""
 
     school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
@@ -415,7 +421,7 @@ class CaseEvent(models.Model):
     # A meeting, plan or other object of another app the event refers to.
     related_public_id = models.UUIDField(null=True, blank=True)
     # The written reason of a reopening (the only free text an event carries).
-    detail = models.TextField(blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
+    detail = EncryptedTextField(blank=True, validators=[MaxLengthValidator(REASON_MAX_LENGTH)])
     occurred_at = models.DateTimeField()
 
     class Meta:

@@ -10,7 +10,7 @@ from django.conf import settings
 from alliance.cases.models import Case
 from alliance.cases.selectors import can_see_case
 from alliance.pupils.perms import is_head, is_live_adherent, is_school_staff
-from alliance.tenancy.models import Membership
+from alliance.tenancy.models import Membership, Role
 
 
 @rules.predicate
@@ -36,6 +36,12 @@ def is_same_school_head(membership: Membership | None, case: Case | None) -> boo
     )
 
 
+@rules.predicate
+def is_partner(membership: Membership | None) -> bool:
+    """The membership is a partner's (association, mission locale, club, volunteer…)."""
+    return membership is not None and membership.role == Role.PARTNER
+
+
 def health_hosting_certified() -> bool:
     """The deployment declares certified health-data hosting (HDS)."""
     return bool(getattr(settings, "ALLIANCE_CERTIFIED_HEALTH_HOSTING", False))
@@ -56,10 +62,19 @@ can_refer = is_live_adherent & (is_head | is_school_staff)
 # The list of "my cases" is offered to everyone who may refer, whether or not they see a case:
 # its mere presence must not say anything.
 can_list_cases = can_refer
-# Reading a case: the head, or a member of its current team.
+# The case pages (list and case page): the school's members above, and partners, who see
+# only the cases whose team they are on while their agreement is in force (selectors).
+can_open_case_pages = can_list_cases | (is_live_adherent & is_partner)
+# Reading a case: the head, or a member of its current team (a partner: under an agreement
+# in force; the partner's page shows only what is shared with the whole team).
 can_view_case = is_live_adherent & sees_case
-# Recording on a case (family contacts, notes, exception requests): whoever sees it.
-can_work_on_case = is_live_adherent & sees_case
+# Recording on a case (family contacts, notes, exception requests, the action plan): the
+# school's members who see it. Partners write only team notes (``can_write_case_note``) and report
+# on the plan actions they own (``plans.perms``) — docs/decisions/0013.
+can_work_on_case = is_live_adherent & sees_case & (is_head | is_school_staff)
+# Writing a note: the school's members above, and partners on the team under an agreement in
+# force — a partner's note is always for the whole team (``services.case_note_create``).
+can_write_case_note = can_work_on_case | (is_live_adherent & sees_case & is_partner)
 # Moving the case along (examined, plan, review, closure, editing the reason): head or referent.
 can_steer_case = is_live_adherent & sees_case & (is_same_school_head | is_case_referent)
 # The team, the referent, approving an exception, reopening: the head only (art. 2).
@@ -71,6 +86,7 @@ can_manage_sign_catalogue = is_live_adherent & is_head
 rules.add_rule("cases.refer", can_refer)
 rules.add_rule("cases.view", can_view_case)
 rules.add_rule("cases.work", can_work_on_case)
+rules.add_rule("cases.write_note", can_write_case_note)
 rules.add_rule("cases.steer", can_steer_case)
 rules.add_rule("cases.coordinate", can_coordinate_case)
 rules.add_rule("cases.manage_sign_catalogue", can_manage_sign_catalogue)

@@ -1,11 +1,14 @@
 """Reads of cases. Every one starts from the acting membership and returns nothing by default.
 
 Need-to-know (charter art. 3b): the head sees every case of the school; any other staff
-member sees a case only while on its team. Everybody else — including the staff who can see
-the pupil — sees no case at all, and nothing tells them one exists.
+member sees a case only while on its team; a partner sees a case only while on its team *and*
+while their organisation's school–partner agreement is in force (docs/decisions/0013).
+Everybody else — including the staff who can see the pupil — sees no case at all, and nothing
+tells them one exists.
 """
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -23,8 +26,8 @@ from alliance.cases.models import (
 from alliance.charter.selectors import has_adhered_to_current
 from alliance.tenancy.models import Membership, Role
 
-#: Roles whose members may see cases. Partners will see the cases they work on once their
-#: agreements exist (partners issue); until then they see none.
+#: School roles whose members may see cases (and join case teams as school staff). Partners
+#: see the cases whose team they are on while their agreement is in force (``cases_visible_to``).
 ROLES_SEEING_CASES: frozenset[str] = frozenset({Role.HEAD, Role.STAFF})
 #: Roles counted as "school staff" for the audience ``school_staff_on_team``.
 SCHOOL_STAFF_ROLES: frozenset[str] = frozenset({Role.HEAD, Role.STAFF})
@@ -39,13 +42,19 @@ def cases_visible_to(membership: Membership | None) -> CaseQuerySet:
 
     Rule, in words: only a live membership that adhered to the current charter sees cases; the
     head (or deputy) sees every case of the school; a staff member sees the cases of the school
-    whose team they are on (not removed). Anyone else sees none.
+    whose team they are on (not removed); a partner sees the cases whose team they are on, and
+    only while a school–partner agreement between the school and their organisation is in force
+    today (app clock: expiry or revocation ends the access with no job to run). Anyone else
+    sees none.
     """
-    if (
-        membership is None
-        or membership.role not in ROLES_SEEING_CASES
-        or not _is_live_adherent(membership)
-    ):
+    if membership is None or not _is_live_adherent(membership):
+        return Case.objects.none()
+    if membership.role == Role.PARTNER:
+        from alliance.agreements.selectors import partner_has_active_agreement
+
+        if not partner_has_active_agreement(membership):
+            return Case.objects.none()
+    elif membership.role not in ROLES_SEEING_CASES:
         return Case.objects.none()
     cases = Case.objects.filter(school_id=membership.school_id)
     if membership.role == Role.HEAD:
@@ -53,7 +62,8 @@ def cases_visible_to(membership: Membership | None) -> CaseQuerySet:
     on_team = CaseTeamMember.objects.current().filter(
         case_id=OuterRef("pk"), membership_id=membership.pk
     )
-    return cases.filter(Exists(on_team))
+    # An archived case (privacy.CaseArchive, retention, decision 0015) is the head's only.
+    return cases.filter(Exists(on_team), archive__isnull=True)
 
 
 def can_see_case(membership: Membership | None, case: Case) -> bool:
@@ -99,7 +109,8 @@ def notes_visible_to(membership: Membership | None, case: Case) -> QuerySet[Case
     Rule, in words: nothing unless the membership can see the case; then the notes whose
     audience is the team; the notes for school staff on the team if the reader is school staff
     (not a partner); the notes for a profession if the reader has that profession (the author's
-    profession when writing); and the reader's own notes.
+    profession when writing); and the reader's own notes. A partner thus reads only the notes
+    shared with the whole team (and their own).
     """
     if membership is None or not can_see_case(membership, case):
         return CaseNote.objects.none()
@@ -173,3 +184,80 @@ def referrals_made_by(membership: Membership | None) -> QuerySet[CaseReferral]:
         .select_related("pupil", "pupil__division")
         .order_by("-referred_at", "-pk")
     )
+
+
+@dataclass(frozen=True)
+class PartnerCandidate:
+    """A partner the head might add to a case team, and why they may not yet (if so)."""
+
+    membership: Membership
+    reasons: tuple[str, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def partner_team_candidates(case: Case) -> list[PartnerCandidate]:
+    """Partners whose organisation has a school–partner agreement in force with the case's
+    school, not on the team, each with whether they may join now and, if not, why.
+
+    The reasons are the same conditions ``services.case_team_add`` checks for a partner.
+    """
+    from alliance.agreements.models import Agreement, AgreementKind
+
+    organisations = (
+        Agreement.objects.active()
+        .filter(school_id=case.school_id, kind=AgreementKind.SCHOOL_PARTNER)
+        .values("partner_organisation_id")
+    )
+    on_team = case.team.current().values("membership_id")
+    partners = (
+        Membership.objects.live()
+        .filter(
+            school_id=case.school_id,
+            role=Role.PARTNER,
+            partner_organisation_id__in=organisations,
+        )
+        .exclude(pk__in=on_team)
+        .select_related("user", "partner_organisation", "school")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+    return [PartnerCandidate(m, tuple(partner_team_refusals(case, m))) for m in partners]
+
+
+def partner_team_refusals(case: Case, membership: Membership) -> list[str]:
+    """Why the partner ``membership`` may not join ``case``'s team now (empty: they may).
+
+    Conditions (docs/decisions/0013): a live partner membership of the case's school, adhered
+    to the school's current charter, whose organisation has a school–partner agreement in force,
+    on a case whose family was associated (or the head approved an exception), still open.
+    """
+    from django.utils.translation import gettext as _
+
+    from alliance.agreements.selectors import partner_has_active_agreement
+
+    reasons: list[str] = []
+    if (
+        membership.role != Role.PARTNER
+        or membership.school_id != case.school_id
+        or not membership.is_live()
+    ):
+        return [_("This person is not a partner member of this school.")]
+    if not has_adhered_to_current(membership):
+        reasons.append(_("They have not adhered to the school's current charter yet."))
+    if not partner_has_active_agreement(membership):
+        reasons.append(
+            _(
+                "No school–partner agreement approved by the board is in force with their "
+                "organisation today."
+            )
+        )
+    if not case_family_associated_or_excepted(case):
+        reasons.append(
+            _(
+                "Parents first: the family has not been reached yet (or the head has not "
+                "approved an exception)."
+            )
+        )
+    return reasons

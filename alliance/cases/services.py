@@ -51,9 +51,10 @@ from alliance.cases.perms import (
     can_refer,
     can_steer_case,
     can_work_on_case,
+    can_write_case_note,
     may_write_note_bodies,
 )
-from alliance.cases.selectors import case_family_associated_or_excepted
+from alliance.cases.selectors import case_family_associated_or_excepted, partner_team_refusals
 from alliance.charter.selectors import has_adhered_to_current
 from alliance.core import clock
 from alliance.pupils.models import Guardian, Pupil
@@ -76,7 +77,8 @@ DEFAULT_SIGNS: tuple[tuple[str, str], ...] = (
     ("orientation", "Projet d’orientation subi ou absent"),
 )
 MAX_FREE_SIGNS = 10
-#: Roles that may sit on a case team today. Partners join once their agreements exist.
+#: School roles that may sit on a case team. Partners join under the conditions of
+#: ``selectors.partner_team_refusals`` (agreement in force, charter, parents first).
 TEAM_ROLES = frozenset({Role.HEAD, Role.STAFF})
 
 
@@ -113,11 +115,11 @@ def _lock(case: Case, *, expected_version: int | None = None, allow_closed: bool
 def _save_case(fresh: Case, case: Case, fields: list[str]) -> None:
     """Save ``fields`` of the locked row, bump its version, and refresh the caller's object."""
     fresh.full_clean()
-    Case.objects.filter(pk=fresh.pk).update(
-        **{name: getattr(fresh, name) for name in fields},
-        version=F("version") + 1,
-        updated_at=_now(),
-    )
+    # save() on the locked row, not QuerySet.update(): the reason and the closing note are
+    # encrypted at rest and only an instance can seal them (decision 0016); the version was
+    # compared under the row lock by ``_lock``.
+    fresh.save(update_fields=fields)
+    Case.objects.filter(pk=fresh.pk).update(version=F("version") + 1, updated_at=_now())
     case.refresh_from_db()
 
 
@@ -198,21 +200,29 @@ def _is_team_eligible(membership: Membership, school_id: int) -> bool:
     )
 
 
-def _check_team_candidate(case: Case, membership: Membership) -> None:
+def _check_team_candidate(
+    case: Case, membership: Membership, *, allow_partner: bool = False
+) -> None:
     if membership.school_id != case.school_id:
         raise ValidationError(
             {"membership": _("This person is not a member of this school.")}, code="other_school"
         )
     if membership.role == Role.PARTNER:
-        raise ValidationError(
-            {
-                "membership": _(
-                    "Partners will join cases through the school–partner agreements, which are "
-                    "not available yet."
-                )
-            },
-            code="partner",
-        )
+        if not allow_partner:
+            raise ValidationError(
+                {
+                    "membership": _(
+                        "A partner cannot be the referent: choose a member of the school staff."
+                    )
+                },
+                code="partner",
+            )
+        # Charter adhesion, a school–partner agreement in force, parents first
+        # (docs/decisions/0013-agreements.md).
+        refusals = partner_team_refusals(case, membership)
+        if refusals:
+            raise ValidationError({"membership": refusals}, code="partner")
+        return
     if not _is_team_eligible(membership, case.school_id):
         raise ValidationError(
             {
@@ -398,7 +408,10 @@ def _record_signs(
         for text in dict.fromkeys(texts)
     ]
     for sign in signs:
-        sign.full_clean()
+        # The "grid entry xor free text" constraint is left to the database: Django checks a
+        # constraint in Python by sending the values to the database, which an encrypted free
+        # text refuses in plaintext (decision 0016). The signs are built one kind at a time.
+        sign.full_clean(validate_constraints=False)
         sign.save()
 
 
@@ -490,10 +503,12 @@ def case_update(*, case: Case, actor: Membership, expected_version: int, reason:
 def case_team_add(
     *, case: Case, actor: Membership, membership: Membership
 ) -> CaseTeamMember | None:
-    """The head adds a member of the school's staff to the case team (``None`` if already on it)."""
+    """The head adds a member of the school's staff, or a partner, to the case team (``None`` if
+    already on it). A partner joins only when they adhered to the current charter, their
+    organisation has a school–partner agreement in force, and the family was associated."""
     _require(can_coordinate_case, actor, case)
     fresh = _lock(case)
-    _check_team_candidate(fresh, membership)
+    _check_team_candidate(fresh, membership, allow_partner=True)
     return _add_to_team(fresh, actor, membership)
 
 
@@ -863,6 +878,11 @@ def case_reopen(
     fresh = _lock(case, expected_version=expected_version, allow_closed=True)
     if fresh.status != CaseStatus.CLOSED:
         raise ValidationError(_("Only a closed case can be reopened."), code="illegal_transition")
+    if hasattr(fresh, "archive"):  # privacy.CaseArchive: retention's read-only archive
+        raise ValidationError(
+            _("This case is archived (retention): it can no longer be reopened."),
+            code="archived",
+        )
     if Case.objects.open().filter(pupil_id=fresh.pupil_id).exists():
         raise ValidationError(
             _("This pupil has another open case: it cannot be reopened."), code="open_exists"
@@ -909,12 +929,20 @@ def case_note_create(
     A secrecy-bound professional (PsyEN, nurse, social worker, doctor) may keep a note to their
     profession or to themselves, and publish a short summary item to the team. Without certified
     health hosting (HDS) they may publish summary items only.
+
+    A partner on the team (under an agreement in force, docs/decisions/0013) writes for the
+    whole team only: any other audience, or a summary item, is refused.
     """
-    _require(can_work_on_case, actor, case)
+    _require(can_write_case_note, actor, case)
     fresh = _lock(case)
     body = _clean_text(body, "body")
     if audience not in NoteAudience.values:
         raise ValidationError({"audience": _("Choose who may read the note.")})
+    if actor.role == Role.PARTNER and (audience != NoteAudience.TEAM or is_summary_item):
+        raise ValidationError(
+            {"audience": _("A partner's note is shared with the whole case team.")},
+            code="partner_team_only",
+        )
     if audience == NoteAudience.PROFESSION and not actor.is_secrecy_bound:
         raise ValidationError(
             {
@@ -955,3 +983,27 @@ def case_note_create(
     note.save()
     audit_record(action="create", target=note, membership=actor)
     return note
+
+
+@transaction.atomic
+def case_close_for_leaving_pupil(*, pupil_id: int, actor: Membership) -> list[Case]:
+    """The pupil left the school: their open case closes, outcome "left the school".
+
+    Charter art. 4b and issue 5 point 3: a case never follows the pupil; it closes here and
+    enters the retention schedule (``alliance.privacy.retention``). Called through the pupils
+    app's ``pupil_left`` signal by whoever recorded the leaving (a roster import, or the head
+    or CPE marking the pupil as left): it follows from the roster, so no steering right is
+    asked. Each closure is a status event of the case and an audit event.
+    """
+    closed: list[Case] = []
+    for case in Case.objects.open().filter(pupil_id=pupil_id).order_by("pk"):
+        fresh = _lock(case)
+        before = fresh.status
+        fresh.status = CaseStatus.CLOSED
+        fresh.outcome = CaseOutcome.LEFT_SCHOOL
+        fresh.closed_at = max(_now(), fresh.opened_at)
+        _save_case(fresh, case, ["status", "outcome", "closed_at"])
+        _event(case, actor, CaseEventKind.STATUS, from_status=before, to_status=CaseStatus.CLOSED)
+        audit_record(action="update", target=case, membership=actor)
+        closed.append(case)
+    return closed

@@ -48,9 +48,11 @@ from alliance.charter.services import (
 )
 from alliance.core import clock
 from alliance.demo import names
+from alliance.demo.agreements import seed_agreements
 from alliance.demo.cases import seed_cases
 from alliance.demo.detection import seed_detection
 from alliance.demo.meetings import PARIS, seed_meetings, story_clock
+from alliance.demo.partners import seed_partners
 from alliance.partners.models import PartnerKind, PartnerOrganisation
 from alliance.people.models import User
 from alliance.pupils.models import Guardian, GuardianRelationship, Pupil
@@ -640,6 +642,8 @@ def _seed(total_pupils: int, seed: int) -> None:
     for persona, membership in memberships:
         if persona.adheres:
             charter_adhere(membership=membership, version=versions[membership.school_id])
+    # The partner organisations' people and administrators (alliance/demo/partners.py).
+    seed_partners()
 
     # Divisions, pupils and guardians.
     maker = _PeopleMaker(rng, year_start)
@@ -680,6 +684,8 @@ def _seed(total_pupils: int, seed: int) -> None:
     # Steps of the meeting story that carry no date of their own happen "after the story".
     with story_clock(story_start + dt.timedelta(weeks=9, days=3)):
         seed_meetings(college=schools[COLLEGE.key])
+    # The agreements with the partner organisations; the coordinator joins Inès's team (story 5).
+    seed_agreements(college=schools[COLLEGE.key])
     # The vie-scolaire events and grid observations the watchlist reads (story 1: Inès).
     seed_detection(college=schools[COLLEGE.key], lp=schools[LP.key], seed=seed)
 

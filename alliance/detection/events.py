@@ -11,6 +11,7 @@ the corrected file updates the event instead of adding a second one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -22,7 +23,8 @@ from typing import Any
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from alliance.core.textfiles import CellError, FileIssue, clean_cell, plain_text
+from alliance.core.textfiles import CellError, FileIssue, clean_cell
+from alliance.core.textfiles import plain_text as _plain_text
 from alliance.detection.fields import fields_for
 from alliance.detection.matching import PupilIds
 from alliance.detection.models import (
@@ -72,18 +74,57 @@ _REASON_MAX = 100
 _PERIOD_MAX = 32
 _NOON = dt.time(12, 0)
 
+
+@functools.lru_cache(maxsize=65_536)
+def plain_text(value: str) -> str:
+    """``alliance.core.textfiles.plain_text``, remembered: identities repeat their subjects,
+    periods and natures on thousands of rows."""
+    return _plain_text(value)
+
+
 # Why a row is not imported although it is valid.
 SKIP_OTHER_KIND = "other_kind"
 SKIP_NO_MARK = "no_mark"
 
 
-@dataclass
-class Cell:
-    """One mapped cell as read: the text, the value shown in the preview, or the problem."""
+_UNSET: Any = object()
 
-    raw: str
-    shown: str = ""
-    error: str = ""
+
+class Cell:
+    """One mapped cell as read: the text, the value shown in the preview, or the problem.
+
+    The shown text of a parsed value is formatted only when asked for (the preview's
+    rows, a problem): formatting every date of a 30,000-row file for display cost
+    seconds for nothing.
+    """
+
+    __slots__ = ("_shown", "error", "raw", "value")
+
+    def __init__(self, raw: str, shown: str = "", error: str = "", *, value: Any = _UNSET):
+        self.raw = raw
+        self._shown = shown
+        self.error = error
+        self.value = value
+
+    @property
+    def shown(self) -> str:
+        if self.value is not _UNSET:
+            self._shown, self.value = _shown(self.value), _UNSET
+        return self._shown
+
+    @shown.setter
+    def shown(self, text: str) -> None:
+        self._shown, self.value = text, _UNSET
+
+    def __repr__(self) -> str:
+        return f"Cell(raw={self.raw!r}, shown={self.shown!r}, error={self.error!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cell):
+            return NotImplemented
+        return (self.raw, self.shown, self.error) == (other.raw, other.shown, other.error)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass
@@ -105,6 +146,10 @@ class ReadRow:
 
 def shown(value: Any) -> str:
     """A parsed value as the preview shows it."""
+    return _shown(value)
+
+
+def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
@@ -129,20 +174,38 @@ def shown(value: Any) -> str:
 class RowReader:
     """Reads the mapped cells of one data row, keeping each cell's outcome and located problems."""
 
-    def __init__(self, table: Table, mapping: dict[str, int], row: int, cells: list[str]):
+    def __init__(
+        self,
+        table: Table,
+        mapping: dict[str, int],
+        row: int,
+        cells: list[str],
+        memo: dict[Any, Any] | None = None,
+    ):
         self.table = table
         self.mapping = mapping
         self.result = ReadRow(row=row)
         self.cells = cells
+        self.memo: dict[Any, Any] = {} if memo is None else memo
+        # Each mapped cell cleaned once; a text met before (a date, a class, a name) is
+        # looked up rather than cleaned again.
+        self._raw: dict[str, str] = {}
+        memo = self.memo
+        width = len(cells)
+        for name, index in mapping.items():
+            if index < width:
+                text = cells[index]
+                found = memo.get(text)
+                if found is None:
+                    found = memo[text] = clean_cell(text)
+                self._raw[name] = found
 
     def has(self, name: str) -> bool:
         return name in self.mapping
 
     def raw(self, name: str) -> str:
-        index = self.mapping.get(name)
-        if index is None or index >= len(self.cells):
-            return ""
-        return clean_cell(self.cells[index])
+        """The cleaned text of the field's cell; ``""`` when unmapped or beyond the row's end."""
+        return self._raw.get(name, "")
 
     def fail(self, name: str, message: str) -> None:
         index = self.mapping.get(name)
@@ -164,27 +227,33 @@ class RowReader:
             return None
         raw = self.raw(name)
         cell = self.result.cells[name] = Cell(raw)
-        try:
-            value = parser(raw, *args, **kwargs)
-        except CellError as error:
-            self.fail(name, str(error))
-            return None
-        cell.shown = shown(value)
+        # The same text parses to the same value: a file repeats its dates, times and
+        # marks thousands of times, so each distinct cell is parsed once per import.
+        key = (parser, raw, args, tuple(kwargs.items()) if kwargs else ())
+        value = self.memo.get(key, _UNSET)
+        if value is _UNSET:
+            try:
+                value = parser(raw, *args, **kwargs)
+            except CellError as error:
+                self.fail(name, str(error))
+                return None
+            self.memo[key] = value
+        cell.value = value
         return value
 
     def optional(self, name: str, parser: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Like ``parse``, but an empty cell is ``None`` without a problem."""
-        if not self.has(name):
+        if name not in self.mapping:
             return None
-        if not self.raw(name):
+        if not self._raw.get(name):
             self.result.cells[name] = Cell("", "—")
             return None
         return self.parse(name, parser, *args, **kwargs)
 
     def text(self, name: str, *, max_length: int, required: bool = False) -> str:
-        if not self.has(name):
+        if name not in self.mapping:
             return ""
-        raw = self.raw(name)
+        raw = self._raw.get(name, "")
         self.result.cells[name] = Cell(raw, raw or "—")
         if required and not raw:
             self.fail(name, _("a value is required."))
@@ -215,6 +284,25 @@ def _parse_id(value: str) -> str:
 def _parse_birth_date(value: str) -> dt.date:
     when = parse_when(value)
     return when.date
+
+
+#: The cells ``_read_pupil`` reads; the kind's readers read the others.
+_PUPIL_NAMES = (
+    "ine",
+    "school_number",
+    "source_id",
+    "pupil_name",
+    "last_name",
+    "first_name",
+    "birth_date",
+    "division",
+)
+
+
+def _split_names(mapping: dict[str, int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The mapped fields that describe the event, and those that identify the pupil."""
+    events = tuple(name for name in mapping if name not in _PUPIL_NAMES)
+    return events, tuple(name for name in mapping if name in _PUPIL_NAMES)
 
 
 def _read_pupil(reader: RowReader) -> PupilIds:
@@ -307,8 +395,8 @@ def _absence(reader: RowReader, context: ReadContext) -> None:
     reader.result.values = {
         "start_date": start.date,
         "end_date": end_date,
-        "starts_at": aware(start.date, st),
-        "ends_at": aware(end_date, et),
+        "starts_at": context.aware(start.date, st),
+        "ends_at": context.aware(end_date, et),
         "half_day": half_day,
         "half_days": half_days,
         "justified": justified,
@@ -331,7 +419,7 @@ def _lateness(reader: RowReader, context: ReadContext) -> None:
     reader.result.identity = (when.date.isoformat(), at.isoformat() if at else "")
     reader.result.values = {
         "date": when.date,
-        "occurred_at": aware(when.date, at),
+        "occurred_at": context.aware(when.date, at),
         "minutes": minutes,
         "justified": justified,
         "reason": reason,
@@ -359,7 +447,7 @@ def _sanction(reader: RowReader, context: ReadContext) -> None:
     )
     reader.result.values = {
         "date": when.date,
-        "occurred_at": aware(when.date, at),
+        "occurred_at": context.aware(when.date, at),
         "incident_number": number,
         "nature": nature,
         "severity": severity if severity is not None else infer_severity(nature),
@@ -379,6 +467,7 @@ def _period(reader: RowReader, context: ReadContext) -> str:
     return period
 
 
+@functools.lru_cache(maxsize=4096)
 def _number(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
@@ -459,11 +548,25 @@ def _counts(reader: RowReader, context: ReadContext) -> None:
     }
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReadContext:
     kind: str
     #: The period given at upload, for files without a period column.
     period: str = ""
+    #: Parsed cells and instants already computed during this import (values only, never
+    #: problems): the same text, the same value.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    #: Events remembered, and rows that found theirs remembered (whether remembering pays).
+    events_kept: int = field(default=0, compare=False)
+    event_hits: int = field(default=0, compare=False)
+
+    def aware(self, date: dt.date, time: dt.time | None) -> dt.datetime | None:
+        """``values.aware``, computed once per distinct day and time of the import."""
+        key = ("aware", date, time)
+        found = self.memo.get(key, _UNSET)
+        if found is _UNSET:
+            found = self.memo[key] = aware(date, time)
+        return found
 
 
 _READERS: dict[str, Callable[[RowReader, ReadContext], None]] = {
@@ -479,8 +582,9 @@ def read_row(
     table: Table, mapping: dict[str, int], row: int, cells: list[str], context: ReadContext
 ) -> ReadRow:
     """Read one data row. Problems are in ``.issues``; a valid row to leave out has ``.skip``."""
-    reader = RowReader(table, mapping, row, cells)
-    if len(cells) < table.width:
+    reader = RowReader(table, mapping, row, cells, context.memo)
+    width = table.width
+    if len(cells) < width:
         missing = len(cells)
         reader.result.issues.append(
             FileIssue(
@@ -491,7 +595,7 @@ def read_row(
                 )
                 % {
                     "found": len(cells),
-                    "expected": table.width,
+                    "expected": width,
                     "delimiter": table.delimiter or ";",
                 },
                 row,
@@ -500,7 +604,7 @@ def read_row(
             )
         )
         return reader.result
-    if any(clean_cell(cell) for cell in cells[max(len(table.headers), table.width) :]):
+    if any(clean_cell(cell) for cell in cells[max(len(table.headers), width) :]):
         reader.fail_row(
             _(
                 "a value beyond the header’s last column (a “%(delimiter)s” inside a value must "
@@ -509,10 +613,51 @@ def read_row(
             % {"delimiter": table.delimiter or ";"}
         )
         return reader.result
-    _READERS[context.kind](reader, context)
-    if reader.result.skip:
-        return reader.result
-    ids = _read_pupil(reader)
+    result = reader.result
+    # The event's cells and the pupil's cells are read apart, each remembered by their texts
+    # for the rest of the import when they read without a problem: a year of absences
+    # repeats the same days and the same pupils thousands of times. A row with a problem is
+    # always read in full, so that its messages carry its own row number.
+    # (Marks rarely repeat: past a few thousand kept and seldom found again, no more are kept.)
+    remember = context.events_kept < 5000 or context.event_hits > context.events_kept
+    names = context.memo.get(("names", id(mapping)))
+    if names is None:
+        names = context.memo[("names", id(mapping))] = _split_names(mapping)
+    raw = reader.raw
+    event_key = ("event", *map(raw, names[0]))
+    known = context.memo.get(event_key)
+    if known is not None:
+        context.event_hits += 1
+        result.identity, values, result.skip, notes, known_cells = known
+        result.values = dict(values)
+        result.notes = set(notes)
+        result.cells.update(known_cells)
+    else:
+        _READERS[context.kind](reader, context)
+        if result.ok and remember:
+            context.events_kept += 1
+            context.memo[event_key] = (
+                result.identity,
+                dict(result.values),
+                result.skip,
+                frozenset(result.notes),
+                dict(result.cells),
+            )
+    if result.skip:
+        return result
+    pupil_key = ("pupil", *map(raw, names[1]))
+    ids = context.memo.get(pupil_key)
+    if ids is None:
+        before = len(result.issues)
+        ids = _read_pupil(reader)
+        if len(result.issues) == before and ids.given():
+            context.memo[pupil_key] = (
+                ids,
+                {n: result.cells[n] for n in _PUPIL_NAMES if n in result.cells},
+            )
+    else:
+        ids, pupil_cells = ids
+        result.cells.update(pupil_cells)
     if not ids.given() and reader.result.ok:
         first = next(
             (f.name for f in fields_for(context.kind) if f.identifies_pupil and f.name in mapping),
@@ -531,3 +676,30 @@ def source_key(*, school_key: str, kind: str, pupil_key: str, identity: tuple[An
     """SHA-256 of the school, the kind, the pupil and the event's identity (JSON, canonical)."""
     payload = json.dumps([school_key, kind, pupil_key, *identity], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+#: ``json.dumps(..., ensure_ascii=False)`` makes a new encoder at each call; one for every
+#: row writes the same text, a microsecond a row sooner.
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class SourceKeys:
+    """``source_key`` for the rows of one import, the same hex digest, made faster: the JSON of
+    the school, the kind and each pupil is written once, each row adds its identity's."""
+
+    def __init__(self, *, school_key: str, kind: str) -> None:
+        self.school_key = school_key
+        self.kind = kind
+        self._prefixes: dict[Any, str] = {}
+
+    def __call__(self, *, pupil_key: str, identity: tuple[Any, ...]) -> str:
+        prefix = self._prefixes.get(pupil_key)
+        if prefix is None:
+            whole = json.dumps([self.school_key, self.kind, pupil_key], ensure_ascii=False)
+            prefix = self._prefixes[pupil_key] = whole[:-1]
+        if identity:
+            rest = _json_text(list(identity))
+            payload = f"{prefix}, {rest[1:]}"
+        else:
+            payload = f"{prefix}]"
+        return hashlib.sha256(payload.encode()).hexdigest()

@@ -7,11 +7,18 @@ without case, accents or punctuation, in either order ("DUPONT Léa" or "Léa Du
 narrowed by the birth date (which must agree) and, when several pupils share the
 names, by the division. Zero pupils: unknown; several: ambiguous. Both are errors
 located at the identifying column, and the message never repeats the name.
+
+Names are compared by ``name_key`` (below): the same key for "Yılmaz" and "YILMAZ",
+"Strauß" and "STRAUSS", "Cœur" and "COEUR", "N’Diaye" and "NDIAYE", "Jean-Paul" and
+"JEAN PAUL". The directory is built once per import and each distinct row identity is
+resolved once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -26,6 +33,39 @@ def without_leading_zeros(value: str) -> str:
     """An id compared without leading zeros ("00412" = "412"): re-saved spreadsheets lose them."""
     value = value.strip()
     return value.lstrip("0") or ("0" if value else "")
+
+
+#: Letters that Unicode does not decompose to a base letter plus accents, or that
+#: ``str.casefold`` leaves alone, spelt as an export in capitals (or ASCII) spells them.
+_LETTERS = str.maketrans(
+    {
+        "ı": "i",  # Turkish dotless i: "YILMAZ" is "Yılmaz" (İ casefolds to i + dot above)
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ħ": "h",
+        "ł": "l",
+        "ŀ": "l",
+        "þ": "th",
+        "œ": "oe",
+        "æ": "ae",
+        "ĳ": "ij",
+    }
+)
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
+
+
+def name_key(value: str) -> str:
+    """A name as compared: no case, accents, ligatures, apostrophes, hyphens or spaces.
+
+    ``casefold`` (ß → ss, İ → i̇), then the letters of ``_LETTERS``, then NFKD and the
+    combining marks dropped (é → e, ç → c, the dot of i̇), then everything that is not a
+    letter or a digit dropped: "LE GALL Jean-Paul", "Le Gall Jean Paul" and
+    "LEGALL JEANPAUL" have one key. Names in other scripts keep their letters.
+    """
+    folded = unicodedata.normalize("NFKD", value.casefold().translate(_LETTERS))
+    stripped = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NOT_LETTER_OR_DIGIT.sub("", stripped.translate(_LETTERS))
 
 
 def division_key(code: str) -> str:
@@ -108,14 +148,15 @@ class PupilDirectory:
                 self.by_source_id.setdefault(known.source_id, []).append(known)
             if known.school_number:
                 self.by_school_number.setdefault(known.school_number, []).append(known)
-            for name in {plain_text(f"{last} {first}"), plain_text(f"{first} {last}")}:
+            for name in {name_key(f"{last} {first}"), name_key(f"{first} {last}")}:
                 self.by_name.setdefault(name, []).append(known)
+        self._resolved: dict[PupilIds, Resolution] = {}
 
     def _by_names(self, ids: PupilIds) -> tuple[str, list[KnownPupil]] | None:
         if ids.pupil_name:
-            field, candidates = "pupil_name", self.by_name.get(plain_text(ids.pupil_name), [])
+            field, candidates = "pupil_name", self.by_name.get(name_key(ids.pupil_name), [])
         elif ids.last_name and ids.first_name:
-            key = plain_text(f"{ids.last_name} {ids.first_name}")
+            key = name_key(f"{ids.last_name} {ids.first_name}")
             field, candidates = "last_name", self.by_name.get(key, [])
         else:
             return None
@@ -127,6 +168,13 @@ class PupilDirectory:
         return field, candidates
 
     def resolve(self, ids: PupilIds) -> Resolution:
+        """The row's pupil, or why it cannot be told (each distinct ``ids`` resolved once)."""
+        found = self._resolved.get(ids)
+        if found is None:
+            found = self._resolved[ids] = self._resolve(ids)
+        return found
+
+    def _resolve(self, ids: PupilIds) -> Resolution:
         lookups: list[tuple[str, list[KnownPupil]]] = []
         if ids.ine:
             lookups.append(("ine", self.by_ine.get(ids.ine.upper(), [])))

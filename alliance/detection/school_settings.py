@@ -233,4 +233,8 @@ def school_rules_export(*, actor: Membership) -> str:
         object_public_id=str(actor.school.public_id),
         membership=actor,
     )
-    return school_rules_file(actor.school_id)
+    # Every document Alliance generates carries the internal marking (charter art. 4b); in a
+    # rules file it is a TOML comment, which the import reads past.
+    from alliance.core.pdf import internal_marking
+
+    return f"# {internal_marking()}\n{school_rules_file(actor.school_id)}"

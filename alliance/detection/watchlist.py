@@ -4,8 +4,9 @@
 (``alliance.detection.frames``), runs the engine with the school's rule set, and returns the
 pupils with at least one reason, ranked by the composite score, with:
 
-- the reasons (the engine's explanations: indicator, value, threshold, level, period, since
-  when), the legal threshold of L131-8 flagged;
+- the reasons (the engine's structured reasons: indicator, value, threshold, level, period,
+  since when; their sentences written by ``explain_reasons`` for the rows shown only), the
+  legal threshold of L131-8 flagged;
 - a small timeline of the indicators per month (and the average per period);
 - whether the pupil is *new since the last GPDS meeting*: flagged today, not flagged by the
   same rules on the data dated up to the day of the last meeting held;
@@ -37,6 +38,7 @@ from alliance.detection.engine import (
     EngineResult,
     RuleSet,
     evaluate,
+    explain_reasons,
 )
 from alliance.detection.frames import PupilInfo, SchoolFrames, engine_input_for, school_year_start
 from alliance.detection.school_settings import detection_settings_of, rules_of
@@ -166,31 +168,19 @@ def _flagged(ranking: pl.DataFrame) -> pl.DataFrame:
 
 
 def _reasons(result: EngineResult, pupil_ids: list[int], language: str) -> dict[int, list[Reason]]:
-    """The reasons of each pupil, in the engine's order, with their level and legal flag."""
+    """The reasons of each pupil, in the engine's order (worst first), with their level and
+    legal flag; the sentences are written here, for these pupils only (``explain``)."""
     ranking = result.ranking.filter(pl.col("pupil_id").is_in(pupil_ids))
-    exploded = ranking.select("pupil_id", "reasons", "reason_indicators").explode(
-        "reasons", "reason_indicators"
-    )
-    exploded = exploded.filter(pl.col("reasons").is_not_null()).with_row_index("_order")
-    alerts = result.alerts.select(
-        "pupil_id",
-        pl.col("indicator").alias("reason_indicators"),
-        pl.col("explanation").alias("reasons"),
-        "level",
-        "legal",
-    ).unique(["pupil_id", "reason_indicators", "reasons"], keep="first")
-    joined = exploded.join(
-        alerts, on=["pupil_id", "reason_indicators", "reasons"], how="left"
-    ).sort("_order")
+    explained = explain_reasons(ranking, language)
     found: dict[int, list[Reason]] = {}
-    for pupil_id, code, text, level, legal in joined.select(
-        "pupil_id", "reason_indicators", "reasons", "level", "legal"
+    for pupil_id, code, level, legal, text in explained.select(
+        "pupil_id", "indicator", "level", "legal", "explanation"
     ).iter_rows():
         found.setdefault(pupil_id, []).append(
             Reason(
                 indicator=code,
                 label=INDICATORS[code].label(language),
-                level=level or "vigilance",
+                level=level,
                 legal=bool(legal),
                 explanation=text,
             )

@@ -20,7 +20,7 @@ from alliance.core import clock
 from alliance.core.pdf import internal_marking
 from alliance.meetings.icalendar_files import CalendarInvitation, invitation_ics
 from alliance.meetings.models import Meeting
-from alliance.tenancy.models import Membership
+from alliance.tenancy.models import Membership, Role
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,15 @@ def invitation_message(
         _("Where: %(place)s") % {"place": meeting.place},
         agenda,
         "",
-        _("The agenda, with the situations you may see, is in Alliance: %(url)s")
-        % {"url": _site_url(reverse("meeting_detail", kwargs={"public_id": meeting.public_id}))},
+        (
+            # A partner never opens the meeting pages: the date and place are on the page of
+            # the situation they follow (docs/decisions/0013).
+            _("The date and place are also on the page of the situation you follow: %(url)s")
+            % {"url": _site_url(reverse("case_list"))}
+            if recipient.role == Role.PARTNER
+            else _("The agenda, with the situations you may see, is in Alliance: %(url)s")
+            % {"url": _site_url(reverse("meeting_detail", kwargs={"public_id": meeting.public_id}))}
+        ),
         "",
         _("For confidentiality, no pupil is named in this message."),
         internal_marking(),

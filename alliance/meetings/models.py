@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from alliance.core.models import PublicIdModel, TimestampedModel
+from alliance.vault.fields import EncryptedTextField
 
 PLACE_MAX_LENGTH = 200
 MINUTES_TEXT_MAX_LENGTH = 4000
@@ -113,15 +114,15 @@ class AgendaItem(PublicIdModel, TimestampedModel):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     family_invited = models.BooleanField(_("family invited"), default=False)
     family_present = models.BooleanField(_("family present"), null=True, blank=True)
-    situation_summary = models.TextField(
+    situation_summary = EncryptedTextField(
         _("situation summary"),
         blank=True,
         validators=[MaxLengthValidator(MINUTES_TEXT_MAX_LENGTH)],
     )
-    decisions = models.TextField(
+    decisions = EncryptedTextField(
         _("decisions"), blank=True, validators=[MaxLengthValidator(MINUTES_TEXT_MAX_LENGTH)]
     )
-    next_steps = models.TextField(
+    next_steps = EncryptedTextField(
         _("next steps"), blank=True, validators=[MaxLengthValidator(MINUTES_TEXT_MAX_LENGTH)]
     )
     recorded_by = models.ForeignKey(

@@ -8,22 +8,30 @@ Need-to-know (charter art. 3b), in words:
   to the members *present* at the meeting (they heard it); and otherwise only to those who
   may see its case (its current team). A member convened but absent, or not convened, sees
   only the items of their own cases;
-- everyone else — other staff, partners, the académie, admins — sees no meeting at all.
+- everyone else — other staff, the académie, admins — sees no meeting at all.
+
+Partners (docs/decisions/0013) never open the meeting pages: a partner on a case's team, under
+an agreement in force, may be convened to a meeting whose agenda holds only cases whose team
+they are on; on that case's page they see the meeting's date, duration, place and status and
+their own attendance (``partner_convocations``) — not the minutes, which have no audience
+and so stay with the school's members.
 """
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from alliance.cases.models import Case
+from alliance.cases.models import Case, CaseTeamMember
 from alliance.cases.selectors import cases_visible_to
 from alliance.charter.selectors import charter_current
 from alliance.meetings.models import AgendaItem, Attendance, Meeting, MeetingParticipant
 from alliance.meetings.perms import can_list_meetings
 from alliance.tenancy.models import Membership, Role, School
 
-#: Roles that may be convened to a GPDS meeting today (partners join with their agreements).
+#: School roles that may be convened to any GPDS meeting. Partners are convened only to the
+#: meetings of their cases (``convenable_partners``, checked again by the services).
 CONVENABLE_ROLES = frozenset({Role.HEAD, Role.STAFF})
 
 
@@ -115,6 +123,70 @@ def convenable_members(school: School | int) -> QuerySet[Membership]:
         .select_related("user")
         .distinct()
         .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def convenable_partners(school: School | int) -> QuerySet[Membership]:
+    """Partners who may be offered in the convening form: live, of the school, adhered to the
+    current charter, under an agreement in force, and on the current team of an open case.
+
+    Offering is not enough: ``services`` convene a partner only if every case on the agenda is
+    one whose team they are on (``partner_may_attend``).
+    """
+    from alliance.agreements.selectors import partner_has_active_agreement
+
+    school_id = school if isinstance(school, int) else school.pk
+    school_obj = school if isinstance(school, School) else School.objects.get(pk=school_id)
+    current = charter_current(school_obj)
+    if current is None:
+        return Membership.objects.none()
+    on_open_team = CaseTeamMember.objects.current().filter(
+        membership_id=OuterRef("pk"), case__school_id=school_id, case__closed_at__isnull=True
+    )
+    partners = (
+        Membership.objects.live()
+        .filter(
+            school_id=school_id,
+            role=Role.PARTNER,
+            charter_adhesions__charter_version=current,
+        )
+        .filter(Exists(on_open_team))
+        .select_related("user", "school")
+        .distinct()
+    )
+    allowed = [m.pk for m in partners if partner_has_active_agreement(m)]
+    return (
+        Membership.objects.filter(pk__in=allowed)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "pk")
+    )
+
+
+def partner_may_attend(membership: Membership, cases: Iterable[Case]) -> bool:
+    """A partner may be convened to a meeting about ``cases`` only if they see every one of
+    them (on its team now, adhered, agreement in force): they would hear each one discussed."""
+    wanted = {c.pk for c in cases}
+    seen = set(cases_visible_to(membership).filter(pk__in=wanted).values_list("pk", flat=True))
+    return bool(wanted) and wanted <= seen
+
+
+def partner_convocations(membership: Membership | None, case: Case) -> QuerySet[MeetingParticipant]:
+    """The partner's convocations to the meetings of ``case``: nothing unless the membership
+    is a partner who sees the case now. The row gives the meeting (date, place, status) and
+    the partner's attendance; nothing of the agenda or the minutes."""
+    if membership is None or membership.role != Role.PARTNER:
+        return MeetingParticipant.objects.none()
+    if not cases_visible_to(membership).filter(pk=case.pk).exists():
+        return MeetingParticipant.objects.none()
+    return (
+        MeetingParticipant.objects.filter(
+            membership_id=membership.pk,
+            school_id=case.school_id,
+            meeting__agenda_items__case_id=case.pk,
+        )
+        .select_related("meeting")
+        .distinct()
+        .order_by("-meeting__starts_at", "-pk")
     )
 
 

@@ -1,7 +1,8 @@
 """Writes on GPDS meetings. Each one checks the actor, validates, and audits in the same transaction.
 
 - Only the head convenes, changes, cancels, and records attendance and minutes (art. 2).
-- Only live members of the school who adhered to the current charter can be convened (art. 3).
+- Only live members of the school who adhered to the current charter can be convened (art. 3);
+  a partner only to a meeting whose every case they see (docs/decisions/0013).
 - A case goes on the agenda only if the head may see it and parents first holds (art. 4a).
 - Recording the examination of a case moves it to ``examined`` through the cases services.
 - Invitations are e-mailed after the commit, without any pupil's name.
@@ -36,9 +37,13 @@ from alliance.meetings.models import (
     MeetingStatus,
 )
 from alliance.meetings.perms import can_manage_meetings
-from alliance.meetings.selectors import convenable_members
+from alliance.meetings.selectors import (
+    convenable_members,
+    convenable_partners,
+    partner_may_attend,
+)
 from alliance.pupils.services import EditConflictError
-from alliance.tenancy.models import Membership
+from alliance.tenancy.models import Membership, Role
 
 #: At most this many cases on one agenda (ten minutes each already makes a long meeting).
 MAX_AGENDA_ITEMS = 30
@@ -101,6 +106,7 @@ def _check_schedule(starts_at: dt.datetime, duration_minutes: int) -> None:
 def _check_members(actor: Membership, members: Iterable[Membership]) -> list[Membership]:
     members = list(dict.fromkeys(members))
     allowed = set(convenable_members(actor.school_id).values_list("pk", flat=True))
+    allowed |= set(convenable_partners(actor.school_id).values_list("pk", flat=True))
     if any(m.pk not in allowed for m in members):
         raise ValidationError(
             {
@@ -114,6 +120,23 @@ def _check_members(actor: Membership, members: Iterable[Membership]) -> list[Mem
     if actor.pk not in {m.pk for m in members}:
         members.insert(0, actor)  # the head who convenes takes part
     return members
+
+
+def _check_partners(members: Iterable[Membership], cases: list[Case]) -> None:
+    """A partner is convened only to a meeting whose every case they see (docs/decisions/0013):
+    present, they would hear each situation on the agenda discussed."""
+    for member in members:
+        if member.role == Role.PARTNER and not partner_may_attend(member, cases):
+            raise ValidationError(
+                {
+                    "members": _(
+                        "A partner can be convened only to a meeting whose agenda holds only "
+                        "situations whose team they are on: make a separate meeting for the "
+                        "other situations."
+                    )
+                },
+                code="partner_other_cases",
+            )
 
 
 def _check_cases(actor: Membership, cases: Iterable[Case]) -> list[Case]:
@@ -196,6 +219,7 @@ def meeting_convene(
     _check_schedule(starts_at, duration_minutes)
     members = _check_members(actor, members)
     cases = _check_cases(actor, cases)
+    _check_partners(members, cases)
     family_invited = {c.pk for c in family_invited_cases}
     if family_invited - {c.pk for c in cases}:
         raise ValidationError(
@@ -260,6 +284,7 @@ def meeting_update(
     _check_schedule(starts_at, duration_minutes)
     members = _check_members(actor, members)
     cases = _check_cases(actor, cases)
+    _check_partners(members, cases)
     family_invited = {c.pk for c in family_invited_cases}
     if family_invited - {c.pk for c in cases}:
         raise ValidationError(
@@ -442,15 +467,17 @@ def agenda_item_record(
         "next_steps": _clean_minutes_text(next_steps, "next_steps"),
     }
     now = clock.now()
-    updated = AgendaItem.objects.filter(pk=item.pk, version=expected_version).update(
-        **fields,
-        recorded_by=actor,
-        recorded_at=now,
-        version=F("version") + 1,
-        updated_at=now,
-    )
-    if updated != 1:
+    # Lock the row and compare the version, then save() the instance: the minutes are
+    # encrypted at rest, and only an instance can seal them (decision 0016).
+    locked = AgendaItem.objects.select_for_update().get(pk=item.pk)
+    if locked.version != expected_version:
         raise _conflict()
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.recorded_by = actor
+    locked.recorded_at = now
+    locked.save(update_fields=[*fields, "recorded_by", "recorded_at"])
+    AgendaItem.objects.filter(pk=item.pk).update(version=F("version") + 1, updated_at=now)
     item.refresh_from_db()
     audit_record(action="update", target=item, membership=actor)
     case = Case.objects.get(pk=item.case_id)

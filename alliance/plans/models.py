@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from alliance.core.models import PublicIdModel, TimestampedModel
+from alliance.vault.fields import EncryptedTextField
 
 ACTION_TYPE_LABEL_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 1000
@@ -103,7 +104,7 @@ class PlanAction(PublicIdModel, TimestampedModel):
     action_type = models.ForeignKey(
         ActionType, on_delete=models.PROTECT, related_name="+", verbose_name=_("type")
     )
-    description = models.TextField(
+    description = EncryptedTextField(
         _("description"), blank=True, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)]
     )
     time_frame = models.CharField(_("when"), max_length=16, choices=TimeFrame.choices)
@@ -115,8 +116,10 @@ class PlanAction(PublicIdModel, TimestampedModel):
     )
     # An outside body carrying the action with the owner (an association's club…), as words
     # until partner agreements exist.
-    carried_by = models.CharField(
-        _("carried out by (outside body)"), max_length=CARRIED_BY_MAX_LENGTH, blank=True
+    carried_by = EncryptedTextField(
+        _("carried out by (outside body)"),
+        blank=True,
+        validators=[MaxLengthValidator(CARRIED_BY_MAX_LENGTH)],
     )
     starts_on = models.DateField(_("start"))
     ends_on = models.DateField(_("end"), null=True, blank=True)
@@ -153,7 +156,7 @@ class ActionGoal(PublicIdModel):
 
     school = models.ForeignKey("tenancy.School", on_delete=models.PROTECT, related_name="+")
     action = models.ForeignKey(PlanAction, on_delete=models.PROTECT, related_name="goals")
-    text = models.CharField(_("goal"), max_length=GOAL_MAX_LENGTH)
+    text = EncryptedTextField(_("goal"), validators=[MaxLengthValidator(GOAL_MAX_LENGTH)])
     position = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -183,7 +186,7 @@ class PlanReview(PublicIdModel, TimestampedModel):
     opened_by = models.ForeignKey("tenancy.Membership", on_delete=models.PROTECT, related_name="+")
     opened_at = models.DateTimeField(_("opened at"))
     held_on = models.DateField(_("date of the review"), null=True, blank=True)
-    summary = models.TextField(
+    summary = EncryptedTextField(
         _("summary"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)]
     )
     completed_by = models.ForeignKey(
@@ -292,7 +295,7 @@ class PlanAgreement(PublicIdModel, TimestampedModel):
     agreed = models.BooleanField(_("agreed"), default=True)
     agreed_on = models.DateField(_("date"))
     channel = models.CharField(_("how"), max_length=16, choices=AgreementChannel.choices)
-    comment = models.TextField(
+    comment = EncryptedTextField(
         _("comment"), blank=True, validators=[MaxLengthValidator(COMMENT_MAX_LENGTH)]
     )
     # The plan as it stood when the agreement was given (its version).

@@ -46,7 +46,12 @@ from alliance.plans.models import (
     ReviewStatus,
     TimeFrame,
 )
-from alliance.plans.perms import can_edit_plan, can_manage_action_types, can_steer_plan
+from alliance.plans.perms import (
+    can_edit_plan,
+    can_manage_action_types,
+    can_report_action_progress,
+    can_steer_plan,
+)
 from alliance.plans.selectors import action_owner_candidates
 from alliance.pupils.models import Guardian
 from alliance.pupils.services import EditConflictError
@@ -332,16 +337,73 @@ def plan_action_update(
     changes = {name: values[name] for name in ACTION_FIELDS}
     if status is not None:
         changes["status"] = status
-    updated = PlanAction.objects.filter(pk=action.pk, version=expected_version).update(
-        **changes, version=F("version") + 1, updated_at=clock.now()
-    )
-    if updated != 1:
+    # Lock the row and compare the version, then save() the instance: the description and
+    # the outside body are encrypted at rest, and only an instance can seal them (decision 0016).
+    locked = PlanAction.objects.select_for_update().get(pk=action.pk)
+    if locked.version != expected_version:
         raise _conflict()
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(changes))
+    PlanAction.objects.filter(pk=action.pk).update(version=F("version") + 1, updated_at=clock.now())
     start = (action.goals.aggregate(m=Max("position"))["m"] or 0) + 1
     for index, text in enumerate(texts, start=start):
         ActionGoal.objects.create(
             school_id=action.school_id, action=action, text=text, position=index
         )
+    action.refresh_from_db()
+    _bump_plan(fresh_plan)
+    audit_record(action="update", target=action, membership=actor)
+    return action
+
+
+#: What an action's owner may report on it, from which statuses: started, then done. Stopping
+#: an action, or taking it up again, is the team's decision (``plan_action_update``, reviews).
+PROGRESS_STEPS: dict[str, frozenset[str]] = {
+    ActionStatus.IN_PROGRESS: frozenset({ActionStatus.PLANNED}),
+    ActionStatus.COMPLETED: frozenset({ActionStatus.PLANNED, ActionStatus.IN_PROGRESS}),
+}
+
+
+def progress_choices() -> list[tuple[str, str]]:
+    """The statuses an owner may report, with their labels (for the forms)."""
+    return [(value, str(ActionStatus(value).label)) for value in PROGRESS_STEPS]
+
+
+@transaction.atomic
+def plan_action_report_progress(
+    *, actor: Membership, action: PlanAction, expected_version: int, status: str
+) -> PlanAction:
+    """The action's owner reports it started or done; refuse a lost update.
+
+    Only the owner, while they see the case (a partner: on the team under an agreement in
+    force), and only forward: planned → in progress → completed. Nothing else of the action
+    changes. Audited as an update of the action.
+    """
+    if not can_report_action_progress(actor, action) or actor.school_id != action.school_id:
+        raise PermissionDenied
+    fresh_plan = _lock_plan(action.plan, None)
+    if status not in PROGRESS_STEPS:
+        raise ValidationError(
+            {"status": _("Report the action as started or done.")}, code="invalid_status"
+        )
+    current = PlanAction.objects.select_for_update().get(pk=action.pk)
+    if current.version != expected_version:
+        raise _conflict()
+    if current.status not in PROGRESS_STEPS[status]:
+        raise ValidationError(
+            {
+                "status": _("This action is “%(current)s”: it cannot be reported “%(wanted)s”.")
+                % {
+                    "current": current.get_status_display(),
+                    "wanted": ActionStatus(status).label,
+                }
+            },
+            code="invalid_step",
+        )
+    PlanAction.objects.filter(pk=action.pk, version=expected_version).update(
+        status=status, version=F("version") + 1, updated_at=clock.now()
+    )
     action.refresh_from_db()
     _bump_plan(fresh_plan)
     audit_record(action="update", target=action, membership=actor)

@@ -170,6 +170,14 @@ POLICIES: dict[str, Policy] = {
     "detection.observation": Policy(),
     # Only rows of released notes exist; the release is shown with the note it released.
     "privacy.noterelease": Policy(),
+    # The partner–pupil–parents agreements the family signed, and their signatures.
+    "agreements.agreement": Policy(),
+    "agreements.agreementsignature": Policy(),
+    # Retention (decision 0015): the case itself is exported with every row; its archive row
+    # only says when the schedule (published in the register) applies to it.
+    "privacy.casearchive": Policy(
+        export=False, reason="retention metadata: the published schedule applied to the case"
+    ),
 }
 
 #: The order of the sections, the family's reading order; tables not named come after.
@@ -541,6 +549,7 @@ def pupil_access_export(*, actor: Membership, pupil: Pupil) -> AccessExport:
             bundle: dict[str, Any] = {
                 "schema": "alliance.right-of-access",
                 "schema_version": SCHEMA_VERSION,
+                "marking": internal_marking(),
                 "exported_at": _plain(exported_at),
                 "exported_by": _staff(actor),
                 "school": actor.school.name,

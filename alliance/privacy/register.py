@@ -57,7 +57,7 @@ LEVEL_MEANINGS: Mapping[Level, str] = {
         "Covered by a profession's secrecy (health, social work, psychology): read only by the "
         "holder's profession or the author; shared only by the holder's choice (a published "
         "summary item); stored only with certified health-data hosting (HDS); encrypted at rest "
-        "(issue 5 point 6); left out of the rights-of-access export unless released."
+        "under the school's key (alliance.vault, decision 0016); left out of the rights-of-access export unless released."
     ),
 }
 
@@ -141,6 +141,12 @@ def _school(*, personal: bool) -> dict[str, FieldEntry]:
 
 
 _CASE_FK = confidential("The situation this row belongs to (reveals that the pupil has one).")
+
+
+def _encrypted(description: str) -> str:
+    """A free text about the pupil's situation, stored only as ciphertext (decision 0016)."""
+    return f"{description} Encrypted at rest under the school's key (decision 0016)."
+
 
 # --------------------------------------------------------------------------- the register
 
@@ -251,6 +257,71 @@ REGISTER: dict[str, TableEntry] = {
             "name": public("The organisation's name."),
             "kind": public("Association, mission locale, club, local authority or State service."),
             "siret": public("SIRET number, public in the business directory (SIRENE)."),
+        },
+    ),
+    "partners.PartnerRegistration": TableEntry(
+        app="alliance.partners",
+        purpose="A school works with this organisation: registered by its head (charter art. 2).",
+        fields={
+            "id": internal(_ROW_KEY),
+            "public_id": internal(_PUBLIC_ID),
+            **_school(personal=False),
+            "organisation": internal("The organisation registered with the school."),
+            "registered_by": internal(_ACTOR, personal=True),
+            "registered_at": internal("When it was registered."),
+        },
+    ),
+    "partners.PartnerPerson": TableEntry(
+        app="alliance.partners",
+        purpose=(
+            "A professional or volunteer of a partner organisation, maybe its administrator: "
+            "the organisation spreads the charter to its people and sees who adhered (art. 5)."
+        ),
+        fields={
+            "id": internal(_ROW_KEY, personal=True),
+            "public_id": internal(_PUBLIC_ID, personal=True),
+            "organisation": internal("The organisation the person acts for.", personal=True),
+            "user": internal("The person.", personal=True),
+            "kind": internal("Professional or volunteer.", personal=True),
+            "is_admin": internal(
+                "Administers the organisation (invites and removes its people).", personal=True
+            ),
+            "invited_by": internal("Who invited them (accountability).", personal=True),
+            "joined_at": internal("When they accepted the invitation.", personal=True),
+            "left_at": internal(
+                "When they left or were removed (their partner memberships ended then).",
+                personal=True,
+            ),
+        },
+    ),
+    "partners.PartnerInvitation": TableEntry(
+        app="alliance.partners",
+        purpose="An e-mailed invitation to join a partner organisation: single use, expires.",
+        fields={
+            "id": internal(_ROW_KEY, personal=True),
+            "public_id": internal(_PUBLIC_ID, personal=True),
+            "organisation": internal(
+                "The organisation the invitee is asked to join.", personal=True
+            ),
+            "email": internal("The invitee's professional e-mail address.", personal=True),
+            "kind": internal("Invited as professional or volunteer.", personal=True),
+            "is_admin": internal("Invited as the organisation's administrator.", personal=True),
+            "token_hash": confidential(
+                "SHA-256 hash of the link's secret token (a credential; the token itself is "
+                "never stored)."
+            ),
+            "created_at": internal("When it was sent.", personal=True),
+            "expires_at": internal("After this, the link no longer works.", personal=True),
+            "accepted_at": internal("When it was used.", personal=True),
+            "accepted_by": internal("The account that used it.", personal=True),
+            "revoked_at": internal(
+                "When it was revoked (or replaced by a newer one).", personal=True
+            ),
+            "invited_by": internal(_ACTOR, personal=True),
+            "invited_from": internal(
+                "The head's membership, when a school's head invited the administrator.",
+                personal=True,
+            ),
         },
     ),
     # ----------------------------------------------------------------------------- charter
@@ -382,7 +453,9 @@ REGISTER: dict[str, TableEntry] = {
             "status": confidential("Where the situation stands in the workflow."),
             "opened_by": confidential("Who opened it."),
             "referent": confidential("The member who follows the situation."),
-            "reason": confidential("Why the pupil was referred (objective facts, free text)."),
+            "reason": confidential(
+                _encrypted("Why the pupil was referred (objective facts, free text).")
+            ),
             "source_alert_public_id": internal(
                 "The detection alert it came from (statistics on detection).", personal=True
             ),
@@ -390,7 +463,7 @@ REGISTER: dict[str, TableEntry] = {
             "family_associated_at": confidential("When the family was first reached (art. 4a)."),
             "examined_at": confidential("When the GPDS first examined it."),
             "outcome": confidential("How it ended (back on track, re-oriented…)."),
-            "closing_note": confidential("Words on the closure."),
+            "closing_note": confidential(_encrypted("Words on the closure.")),
             "closed_at": confidential("When it was closed (starts the retention period)."),
             "version": internal(_VERSION),
         },
@@ -405,7 +478,7 @@ REGISTER: dict[str, TableEntry] = {
             "case": _CASE_FK,
             "pupil": confidential("The pupil referred (the referrer's own list)."),
             "referred_by": confidential("The referrer."),
-            "reason": confidential("The referrer's words."),
+            "reason": confidential(_encrypted("The referrer's words.")),
             "referred_at": confidential("When."),
             "is_initial": confidential("Whether this referral opened the case."),
         },
@@ -426,12 +499,12 @@ REGISTER: dict[str, TableEntry] = {
         app="alliance.cases",
         purpose="A sign observed in the pupil, recorded on a case.",
         fields={
-            **_keys(personal=True, public_id=False),
+            **_keys(personal=True),
             **_school(personal=True),
             "case": _CASE_FK,
             "referral": confidential("The referral that recorded it."),
             "catalogue_entry": confidential("The sign of the grid observed in the pupil."),
-            "free_text": confidential("A sign in words (200 characters)."),
+            "free_text": confidential(_encrypted("A sign in words (200 characters).")),
             "recorded_by": confidential(_ACTOR),
         },
     ),
@@ -466,7 +539,7 @@ REGISTER: dict[str, TableEntry] = {
             "guardian": confidential("The guardian contacted."),
             "pupil_present": confidential("Whether the pupil was present."),
             "reached": confidential("Whether the family was reached."),
-            "outcome": confidential("What came of it (free text)."),
+            "outcome": confidential(_encrypted("What came of it (free text).")),
         },
     ),
     "cases.FamilyContactException": TableEntry(
@@ -476,7 +549,7 @@ REGISTER: dict[str, TableEntry] = {
             **_keys(personal=True),
             **_school(personal=True),
             "case": _CASE_FK,
-            "reason": confidential("Why the family could not be associated first."),
+            "reason": confidential(_encrypted("Why the family could not be associated first.")),
             "requested_by": confidential("Who asked."),
             "requested_at": confidential("When."),
             "approved_by": confidential("The head who approved."),
@@ -518,7 +591,7 @@ REGISTER: dict[str, TableEntry] = {
                 "The note's text. Holds health, social or psychological information under "
                 "professional secrecy when a PsyEN, nurse, social worker or doctor writes for "
                 "their profession or themselves (only with HDS hosting, decision 0007); "
-                "encrypted at rest (issue 5 point 6)."
+                "encrypted at rest under the school's key (decision 0016)."
             ),
             "is_summary_item": confidential(
                 "A short line the professional chooses to publish to the team instead."
@@ -530,6 +603,7 @@ REGISTER: dict[str, TableEntry] = {
         purpose="The case's own history, shown with the case. Never holds a note's content.",
         fields={
             "id": internal(_ROW_KEY, personal=True),
+            "public_id": internal(_PUBLIC_ID, personal=True),
             **_school(personal=True),
             "case": _CASE_FK,
             "kind": confidential("What happened."),
@@ -538,7 +612,7 @@ REGISTER: dict[str, TableEntry] = {
             "from_status": confidential("Status before."),
             "to_status": confidential("Status after."),
             "related_public_id": internal("A meeting, plan or other object.", personal=True),
-            "detail": confidential("The written reason of a reopening."),
+            "detail": confidential(_encrypted("The written reason of a reopening.")),
             "occurred_at": confidential("When."),
         },
     ),
@@ -581,9 +655,9 @@ REGISTER: dict[str, TableEntry] = {
             "position": internal(_POSITION),
             "family_invited": confidential("Whether the family was invited (art. 4a)."),
             "family_present": confidential("Whether the family came."),
-            "situation_summary": confidential("The situation as presented (minutes)."),
-            "decisions": confidential("What the GPDS decided (minutes)."),
-            "next_steps": confidential("Next steps (minutes)."),
+            "situation_summary": confidential(_encrypted("The situation as presented (minutes).")),
+            "decisions": confidential(_encrypted("What the GPDS decided (minutes).")),
+            "next_steps": confidential(_encrypted("Next steps (minutes).")),
             "recorded_by": confidential(_ACTOR),
             "recorded_at": confidential("When the minutes were recorded."),
             "version": internal(_VERSION),
@@ -624,10 +698,10 @@ REGISTER: dict[str, TableEntry] = {
             **_school(personal=True),
             "plan": confidential("The plan."),
             "action_type": confidential("The help given to the pupil (PPRE, module relais…)."),
-            "description": confidential("What the action is, in words."),
+            "description": confidential(_encrypted("What the action is, in words.")),
             "time_frame": confidential("In or outside school time (art. 1)."),
             "owner": confidential("The member who carries it."),
-            "carried_by": confidential("An outside body carrying it, in words."),
+            "carried_by": confidential(_encrypted("An outside body carrying it, in words.")),
             "starts_on": confidential("Start."),
             "ends_on": confidential("End."),
             "frequency": confidential("How often."),
@@ -647,7 +721,7 @@ REGISTER: dict[str, TableEntry] = {
             "created_at": internal(_CREATED, personal=True),
             **_school(personal=True),
             "action": confidential("The action."),
-            "text": confidential('The goal ("rend ses devoirs chaque semaine").'),
+            "text": confidential(_encrypted('The goal ("rend ses devoirs chaque semaine").')),
             "position": internal(_POSITION),
         },
     ),
@@ -662,7 +736,7 @@ REGISTER: dict[str, TableEntry] = {
             "opened_by": confidential(_ACTOR),
             "opened_at": confidential("When it was opened."),
             "held_on": confidential("Date of the review."),
-            "summary": confidential("The review's summary (free text)."),
+            "summary": confidential(_encrypted("The review's summary (free text).")),
             "completed_by": confidential("Who completed it."),
             "completed_at": confidential("When."),
             "next_review_on": confidential("Next review."),
@@ -702,7 +776,7 @@ REGISTER: dict[str, TableEntry] = {
             "agreed": confidential("Agreed or declined."),
             "agreed_on": confidential("Date."),
             "channel": confidential("How."),
-            "comment": confidential("Their words (free text)."),
+            "comment": confidential(_encrypted("Their words (free text).")),
             "plan_version": internal("The plan's version they agreed to."),
             "recorded_by": confidential(_ACTOR),
         },
@@ -729,6 +803,48 @@ REGISTER: dict[str, TableEntry] = {
             "request_id": internal("Correlates with the server log."),
             "previous_hash": internal("Hash of the previous event (tamper evidence)."),
             "entry_hash": internal("SHA-256 of this event and the previous hash."),
+        },
+    ),
+    "audit.AuditAnchor": TableEntry(
+        app="alliance.audit",
+        purpose=(
+            "Where the audit chain restarts after the retention purge removed its oldest events "
+            "(decision 0015). Append-only; written before the purge's delete, which the "
+            "triggers allow only for the events it covers."
+        ),
+        fields={
+            "id": internal(_ROW_KEY),
+            "up_to_sequence": internal("The last purged event's position in the chain."),
+            "last_hash": internal(
+                "The last purged event's hash: the first kept event links to it."
+            ),
+            "purged_count": internal("How many events this purge removed."),
+            "purged_before": internal("The retention limit applied."),
+            "created_at": internal(_CREATED),
+        },
+    ),
+    # ----------------------------------------------------------------------------- vault
+    "vault.SchoolKey": TableEntry(
+        app="alliance.vault",
+        purpose=(
+            "A school's data keys for encryption at rest (decision 0016), stored wrapped by the "
+            "deployment's master key, which never enters the database nor a backup."
+        ),
+        fields={
+            "id": internal(_ROW_KEY),
+            **_school(personal=False),
+            "key_id": internal("Random key name, written in front of every ciphertext."),
+            "version": internal("The school's key generation (1, 2, … at each rotation)."),
+            "wrapped_key": confidential(
+                "The data key, encrypted by the master key (AES-256-GCM); emptied when the key "
+                "is destroyed. Useless without the master key, never displayed.",
+                personal=False,
+            ),
+            "master_key_id": internal("Fingerprint of the master key that wraps it."),
+            "is_primary": internal("Whether new writes use it."),
+            "created_at": internal(_CREATED),
+            "retired_at": internal("When a newer key replaced it (old data stays readable)."),
+            "destroyed_at": internal("When it was destroyed, no ciphertext naming it any more."),
         },
     ),
     # ----------------------------------------------------------------------------- jobs
@@ -942,6 +1058,48 @@ REGISTER.update(
                 "released_at": confidential("When it was released."),
             },
         ),
+        "privacy.CaseArchive": TableEntry(
+            app="alliance.privacy",
+            purpose=(
+                "A closed case archived at the end of the school year of its closure: the head "
+                "only, read-only, deleted on its day (retention, decision 0015)."
+            ),
+            fields={
+                "id": internal(_ROW_KEY, personal=True),
+                **_school(personal=True),
+                "case": _CASE_FK,
+                "archived_at": confidential("When the case was archived."),
+                "delete_on": confidential("The day the case and everything linked to it go."),
+            },
+        ),
+        "privacy.RetentionStatistic": TableEntry(
+            app="alliance.privacy",
+            purpose=(
+                "Anonymised counts kept after the purge (per school, school year, kind and "
+                "outcome); no pupil, case or member is named or keyed."
+            ),
+            fields={
+                "id": internal(_ROW_KEY),
+                **_school(personal=False),
+                "school_year": internal("The school year counted (e.g. 2026-2027)."),
+                "kind": internal("What is counted: closed cases, pupils deleted after leaving."),
+                "outcome": internal("A closed case's outcome code (empty for pupils)."),
+                "count": internal("How many."),
+            },
+        ),
+        "privacy.PurgeRun": TableEntry(
+            app="alliance.privacy",
+            purpose=(
+                "One run of the retention purge: when, and counts per category (the purge's "
+                "audit event points here). Nothing about a person."
+            ),
+            fields={
+                "id": internal(_ROW_KEY),
+                "public_id": internal(_PUBLIC_ID),
+                "ran_at": internal("When the purge ran."),
+                "counts": internal("Rows archived or deleted per category: numbers only."),
+            },
+        ),
         # ------------------------------------------------------------------ third-party tables
         "sessions.Session": TableEntry(
             app="django.contrib.sessions",
@@ -960,6 +1118,76 @@ REGISTER.update(
                     "pending roster token, flash messages (never a name; at most a case's new status)."
                 ),
                 "expire_date": internal("When the session expires.", personal=True),
+            },
+        ),
+    }
+)
+
+# ----------------------------------------------------------------------------- agreements
+# docs/decisions/0013-agreements.md. A school–partner agreement names no pupil: it is internal
+# (the board deliberates on it). A partner–pupil–parents agreement reveals that the pupil is
+# followed by the alliance, so every field that may belong to one is at least confidential.
+REGISTER.update(
+    {
+        "agreements.Agreement": TableEntry(
+            app="alliance.agreements",
+            purpose=(
+                "An agreement (convention, charter art. 2): school–partner, approved by the "
+                "board (art. 5); or partner–pupil–parents, under a school–partner agreement."
+            ),
+            fields={
+                **_keys(personal=True),
+                **_school(personal=False),
+                "kind": internal("School–partner or partner–pupil–parents."),
+                "partner_organisation": internal("The partner organisation party to it."),
+                "pupil": confidential(
+                    "The pupil of a partner–pupil–parents agreement (reveals a parcours, art. 4b)."
+                ),
+                "parent_agreement": confidential(
+                    "The school–partner agreement a pupil agreement falls under."
+                ),
+                "title": confidential("The agreement's title (may name the pupil)."),
+                "purpose": confidential(
+                    _encrypted("What the partner does (may describe the pupil's needs).")
+                ),
+                "parties": confidential(
+                    _encrypted("The parties and their representatives (may name the parents).")
+                ),
+                "starts_on": internal("First day in force.", personal=True),
+                "ends_on": internal("Last day in force.", personal=True),
+                "status": internal("Draft, concluded or revoked.", personal=True),
+                "created_by": internal(_ACTOR, personal=True),
+                "board_approved_on": internal("Date of the board meeting that approved it."),
+                "board_reference": internal("Reference of the board's deliberation."),
+                "board_recorded_by": internal(_ACTOR, personal=True),
+                "board_recorded_at": internal("When the approval was recorded."),
+                "concluded_at": internal("When it was concluded.", personal=True),
+                "revoked_on": internal("Date of the revocation.", personal=True),
+                "revocation_reason": confidential(
+                    _encrypted("Why it was revoked (may concern the pupil).")
+                ),
+                "revoked_by": internal(_ACTOR, personal=True),
+                "revoked_at": internal("When the revocation was recorded.", personal=True),
+                "version": internal(_VERSION),
+            },
+        ),
+        "agreements.AgreementSignature": TableEntry(
+            app="alliance.agreements",
+            purpose="A signature of the paper agreement, recorded by the head (not an e-signature).",
+            fields={
+                "id": internal(_ROW_KEY, personal=True),
+                "public_id": internal(_PUBLIC_ID, personal=True),
+                **_school(personal=True),
+                "agreement": internal("The agreement signed.", personal=True),
+                "party": internal("Which party signed.", personal=True),
+                "signatory_name": confidential(
+                    "Who signed (a parent's name on a pupil agreement)."
+                ),
+                "signatory_capacity": confidential("In what capacity."),
+                "guardian": confidential("The parent or guardian who signed."),
+                "signed_on": confidential("When it was signed."),
+                "recorded_by": internal(_ACTOR, personal=True),
+                "recorded_at": internal("When the signature was recorded.", personal=True),
             },
         ),
     }

@@ -29,6 +29,16 @@ DOCUMENT_PATH = Path("docs/privacy/data-register.md")
 _RETENTION_TODO = "to be set by the retention schedule (issue 5 point 4)"
 
 
+def _retention(label: str) -> str:
+    from alliance.privacy.retention import Schedule, table_rule
+
+    try:
+        # The published register shows the documented defaults, whatever this machine's settings.
+        return table_rule(label, Schedule())
+    except LookupError:
+        return _RETENTION_TODO
+
+
 def document_path() -> Path:
     return Path(settings.BASE_DIR) / DOCUMENT_PATH
 
@@ -151,8 +161,9 @@ def _summary() -> list[str]:
         "",
         "### Retention",
         "",
-        "Who deletes or anonymises each table's rows, and when: filled in this register "
-        "(`TableEntry.retention`) by the retention schedule, issue 5 point 4.",
+        "Who deletes or anonymises each table's rows, and when: the retention schedule "
+        "(`alliance.privacy.retention`, docs/decisions/0015), applied daily by "
+        "`manage.py purge_expired`, with this deployment's settings.",
         "",
         "| model | table | highest class | personal data | retention (owner and rule) |",
         "|---|---|---|---|---|",
@@ -163,6 +174,6 @@ def _summary() -> list[str]:
         has_personal = any(e.personal for e in table.fields.values())
         lines.append(
             f"| {label} | `{_db_table(label)}` | `{highest.value}` "
-            f"| {'yes' if has_personal else 'no'} | {_cell(table.retention or _RETENTION_TODO)} |"
+            f"| {'yes' if has_personal else 'no'} | {_cell(table.retention or _retention(label))} |"
         )
     return lines

@@ -12,6 +12,7 @@ from alliance.audit.services import audit_record
 from alliance.core import clock
 from alliance.pupils.models import Guardian, Pupil
 from alliance.pupils.perms import can_edit_pupils
+from alliance.pupils.signals import pupil_left
 from alliance.tenancy.models import Division, Membership
 
 PUPIL_FIELDS = ("last_name", "first_name", "birth_date", "division", "national_id")
@@ -105,6 +106,7 @@ def pupil_mark_left(*, actor: Membership, pupil: Pupil, left_on: dt.date | None 
         pupil.version += 1
         pupil.save(update_fields=["left_on", "version", "updated_at"])
         audit_record(action="update", target=pupil, membership=actor)
+        pupil_left.send(sender=Pupil, pupil=pupil, actor=actor)
     return pupil
 
 

@@ -23,7 +23,12 @@ from alliance.cases.models import (
     SignCatalogueEntry,
 )
 from alliance.cases.perms import may_write_note_bodies
-from alliance.cases.selectors import case_team, sign_catalogue, team_candidates
+from alliance.cases.selectors import (
+    case_team,
+    partner_team_candidates,
+    sign_catalogue,
+    team_candidates,
+)
 from alliance.cases.services import MAX_FREE_SIGNS
 from alliance.pupils.models import Guardian
 from alliance.tenancy.models import Membership
@@ -117,7 +122,11 @@ class TransitionForm(DsfrBaseForm):
 
 
 class CloseForm(DsfrBaseForm):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=CaseOutcome.choices)
+    # "Left the school" follows from the roster (the pupil's leaving), never from this form.
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[c for c in CaseOutcome.choices if c[0] != CaseOutcome.LEFT_SCHOOL],
+    )
     note = forms.CharField(
         label=_("Closing note"),
         required=False,
@@ -196,7 +205,16 @@ class TeamAddForm(DsfrBaseForm):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["membership"].queryset = team_candidates(case)
+        # School staff, and the partners who may join now (agreement in force, charter, parents
+        # first); the service checks again.
+        partners = [c.membership.pk for c in partner_team_candidates(case) if c.allowed]
+        self.fields["membership"].queryset = (
+            Membership.objects.filter(
+                Q(pk__in=team_candidates(case).values("pk")) | Q(pk__in=partners)
+            )
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name", "pk")
+        )
 
 
 class TeamMemberForm(DsfrBaseForm):
@@ -278,6 +296,20 @@ class NoteForm(DsfrBaseForm):
         else:
             data.setdefault("is_summary_item", False)
         return data
+
+
+class PartnerNoteForm(DsfrBaseForm):
+    """A partner's note: always for the whole case team, so no audience is offered."""
+
+    body = forms.CharField(
+        label=_("Note for the whole case team"),
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Every member of the team reads it: the school's staff and the other partners. "
+            "Write only what the team needs to know (charter art. 3b)."
+        ),
+    )
 
 
 class CaseFilterForm(forms.Form):

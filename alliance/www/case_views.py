@@ -17,16 +17,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from alliance.agreements.selectors import partner_access_notice
 from alliance.audit.services import audit_record_view
 from alliance.cases import services
 from alliance.cases.models import Case, CaseStatus, SignCatalogueEntry
 from alliance.cases.perms import (
     can_coordinate_case,
-    can_list_cases,
     can_manage_sign_catalogue,
+    can_open_case_pages,
     can_refer,
     can_steer_case,
+    can_view_case,
     can_work_on_case,
+    can_write_case_note,
+    may_write_note_bodies,
 )
 from alliance.cases.selectors import (
     case_family_associated_or_excepted,
@@ -35,15 +39,17 @@ from alliance.cases.selectors import (
     cases_list,
     family_exception_of,
     notes_visible_to,
+    partner_team_candidates,
     referrals_made_by,
 )
 from alliance.meetings.perms import can_manage_meetings
+from alliance.meetings.selectors import partner_convocations
 from alliance.plans import services as plan_services
 from alliance.plans.models import ActionPlan, PlanReview
 from alliance.plans.perms import can_edit_plan
 from alliance.plans.selectors import open_review_of, plan_actions, plan_of_case
 from alliance.pupils.selectors import pupil_get_visible
-from alliance.tenancy.models import Membership
+from alliance.tenancy.models import Membership, Role
 from alliance.www.case_forms import (
     TRANSITIONS,
     CaseEditForm,
@@ -52,6 +58,7 @@ from alliance.www.case_forms import (
     ExceptionForm,
     FamilyContactForm,
     NoteForm,
+    PartnerNoteForm,
     ReferentForm,
     ReferralForm,
     ReopenForm,
@@ -85,7 +92,7 @@ def case_view(
     """
 
     def decorator(view: CaseView) -> CaseView:
-        @rule_required(can_list_cases)
+        @rule_required(can_open_case_pages)
         @wraps(view)
         def wrapper(request: HttpRequest, public_id: str, **kwargs: Any) -> HttpResponse:
             membership = request.membership  # type: ignore[attr-defined]
@@ -167,6 +174,8 @@ def _case_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, A
             context["exception_form"] = forms.get("exception_form") or ExceptionForm()
     if coordinate and case.is_open:
         context["team_add_form"] = forms.get("team_add_form") or TeamAddForm(case=case)
+        # Partners under an agreement in force: who may join now, and why the others may not.
+        context["partner_candidates"] = partner_team_candidates(case)
         context["referent_form"] = forms.get("referent_form") or ReferentForm(
             case=case,
             initial={
@@ -274,7 +283,7 @@ def _render_case(
 # --------------------------------------------------------------------------- lists
 
 
-@rule_required(can_list_cases)
+@rule_required(can_open_case_pages)
 def case_list(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     status = request.GET.get("status", "open")
@@ -289,6 +298,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "statuses": CaseStatus.choices,
             "referrals": referrals_made_by(membership)[:100],
+            # A partner: when their access ends, with a notice 30 days before (decision 0013).
+            "access": partner_access_notice(membership),
         },
     )
 
@@ -329,10 +340,55 @@ def case_refer(request: HttpRequest, public_id: str) -> HttpResponse:
 # --------------------------------------------------------------------------- case page
 
 
-@case_view(lambda m, c: bool(can_work_on_case(m, c)))
+@case_view(lambda m, c: bool(can_view_case(m, c)))
 def case_detail(request: HttpRequest, case: Case) -> HttpResponse:
-    audit_record_view(target=case, membership=request.membership)  # type: ignore[attr-defined]
+    membership = request.membership  # type: ignore[attr-defined]
+    audit_record_view(target=case, membership=membership)
+    if membership.role == Role.PARTNER:
+        return _render_partner_case(request, case)
     return _render_case(request, case)
+
+
+def _partner_case_context(
+    request: HttpRequest, case: Case, *, note_form: PartnerNoteForm | None = None
+) -> dict[str, Any]:
+    membership = request.membership  # type: ignore[attr-defined]
+    plan = plan_of_case(case)
+    may_write = (
+        case.is_open and can_write_case_note(membership, case) and may_write_note_bodies(membership)
+    )
+    return {
+        "case": case,
+        "pupil": case.pupil,
+        "team": case_team(case),
+        "notes": notes_visible_to(membership, case),
+        "note_form": (note_form or PartnerNoteForm()) if may_write else None,
+        "plan": plan,
+        "plan_actions": list(plan_actions(plan)) if plan is not None else [],
+        "progress_statuses": plan_services.progress_choices(),
+        "convocations": partner_convocations(membership, case),
+        "access": partner_access_notice(membership),
+    }
+
+
+def _render_partner_case(
+    request: HttpRequest, case: Case, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    """A partner's page of a case: only what is shared with the whole team (docs/decisions/0013).
+
+    The pupil's name and division, the status, the referent and the team, the notes for the
+    whole team (``notes_visible_to``) and the form to write one, the action plan's actions and
+    goals (with the progress form on the actions they own), the meetings of this case they are
+    convened to (date, place, their attendance — never the minutes), and the date their access
+    ends. Never the referrals and their reasons, the signs, the family contacts, the exception,
+    the case's history, the meetings' minutes, nor a link to the pupil's page.
+    """
+    return render(
+        request,
+        "www/cases/partner_detail.html",
+        _partner_case_context(request, case, **forms),
+        status=status,
+    )
 
 
 @case_view(lambda m, c: bool(can_steer_case(m, c)))
@@ -575,9 +631,11 @@ def case_referent(request: HttpRequest, case: Case) -> HttpResponse:
 # --------------------------------------------------------------------------- notes
 
 
-@case_view(lambda m, c: bool(can_work_on_case(m, c)), post_only=True)
+@case_view(lambda m, c: bool(can_write_case_note(m, c)), post_only=True)
 def case_note_create(request: HttpRequest, case: Case) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
+    if membership.role == Role.PARTNER:
+        return _partner_note_create(request, case)
     form = NoteForm(request.POST, author=membership)
     if form.is_valid():
         try:
@@ -595,6 +653,29 @@ def case_note_create(request: HttpRequest, case: Case) -> HttpResponse:
                 messages.success(request, _("Note saved."))
             return _section(request, case, "www/cases/_notes.html", "notes", ok=True, saved=True)
     return _section(request, case, "www/cases/_notes.html", "notes", ok=False, note_form=form)
+
+
+def _partner_note_create(request: HttpRequest, case: Case) -> HttpResponse:
+    """A partner's note: the audience is the whole team, never chosen (docs/decisions/0013)."""
+    membership = request.membership  # type: ignore[attr-defined]
+    form = PartnerNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_note_create(
+                case=case, actor=membership, audience="team", body=form.cleaned_data["body"]
+            )
+        except ValidationError as error:
+            _add_errors_any(form, error)
+        else:
+            if _is_htmx(request):
+                context = _partner_case_context(request, case)
+                return render(request, "www/cases/_partner_notes.html", {**context, "saved": True})
+            messages.success(request, _("Note saved."))
+            return redirect(_case_url(case, "notes"))
+    if _is_htmx(request):
+        context = _partner_case_context(request, case, note_form=form)
+        return render(request, "www/cases/_partner_notes.html", context)
+    return _render_partner_case(request, case, status=400, note_form=form)
 
 
 # --------------------------------------------------------------------------- sign grid

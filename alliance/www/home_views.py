@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alliance.agreements.selectors import partner_access_notice
 from alliance.cases.selectors import cases_visible_to
 from alliance.detection.perms import can_import_events
 from alliance.pupils.selectors import pupils_visible_to
@@ -19,12 +20,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "pupil_count": None,
         "case_count": None,
         "can_import_events": False,
+        "access": None,
     }
     if membership is not None:
         context["can_import_events"] = can_import_events(membership)
         context["pupil_count"] = pupils_visible_to(membership).filter(left_on__isnull=True).count()
         # Only the cases this member may see: for most staff, the ones whose team they are on.
         context["case_count"] = cases_visible_to(membership).open().count()
+        # A partner: when their access to cases ends (agreement), noticed 30 days before.
+        context["access"] = partner_access_notice(membership)
     return render(request, "www/home.html", context)
 
 

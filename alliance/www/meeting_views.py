@@ -25,11 +25,13 @@ from alliance.meetings.selectors import (
     agenda_item_get_visible,
     agenda_items_visible_to,
     convenable_members,
+    convenable_partners,
     meeting_get_visible,
     meeting_participants,
     meetings_list,
     was_present,
 )
+from alliance.tenancy.models import Membership
 from alliance.www.decorators import rule_required
 from alliance.www.forms import add_service_errors
 from alliance.www.meeting_forms import AgendaItemForm, AttendanceForm, MeetingForm
@@ -52,7 +54,16 @@ def _meeting_form(request: HttpRequest, membership, meeting: Meeting | None = No
         }
     return MeetingForm(
         request.POST or None,
-        members=convenable_members(membership.school_id),
+        # Partners on the team of an open case are offered too; the service convenes them
+        # only to a meeting whose every case they see (docs/decisions/0013).
+        members=Membership.objects.filter(
+            pk__in=[
+                *convenable_members(membership.school_id).values_list("pk", flat=True),
+                *convenable_partners(membership.school_id).values_list("pk", flat=True),
+            ]
+        )
+        .select_related("user")
+        .order_by("role", "user__last_name", "user__first_name", "pk"),
         cases=agenda_candidates(membership),
         initial=initial,
     )

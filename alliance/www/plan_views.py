@@ -10,15 +10,21 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from alliance.audit.services import audit_record_view
 from alliance.cases.models import CaseStatus
-from alliance.cases.perms import can_list_cases
+from alliance.cases.perms import can_list_cases, can_open_case_pages
 from alliance.cases.selectors import case_get_visible
 from alliance.plans import services
 from alliance.plans.models import LIVE_ACTION_STATUSES, ActionPlan, ActionType, ReviewStatus
-from alliance.plans.perms import can_edit_plan, can_manage_action_types, can_steer_plan
+from alliance.plans.perms import (
+    can_edit_plan,
+    can_manage_action_types,
+    can_report_action_progress,
+    can_steer_plan,
+)
 from alliance.plans.selectors import (
     action_get_visible,
     action_owner_candidates,
@@ -27,6 +33,7 @@ from alliance.plans.selectors import (
     plan_get_visible,
     review_get_visible,
 )
+from alliance.tenancy.models import Role
 from alliance.www.decorators import rule_required
 from alliance.www.forms import add_service_errors
 from alliance.www.plan_forms import (
@@ -153,6 +160,36 @@ def plan_action_add(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(
         request, "www/plans/action_form.html", {"form": form, "plan": plan, "action": None}
     )
+
+
+@rule_required(can_open_case_pages)
+def plan_action_progress(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The action's owner reports it started or done (POST only; docs/decisions/0013).
+
+    A partner who carries an action uses it from the case page; anyone who may not is the
+    same 404 as a missing action, whatever the method.
+    """
+    membership = request.membership  # type: ignore[attr-defined]
+    action = action_get_visible(membership, public_id)
+    if not can_report_action_progress(membership, action):
+        raise Http404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        services.plan_action_report_progress(
+            actor=membership,
+            action=action,
+            expected_version=_version(request),
+            status=request.POST.get("status", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Progress recorded."))
+    case = action.plan.case
+    if membership.role == Role.PARTNER:
+        return redirect(reverse("case_detail", kwargs={"public_id": case.public_id}) + "#plan")
+    return redirect("plan_detail", public_id=action.plan.public_id)
 
 
 @rule_required(can_list_cases)

@@ -51,3 +51,39 @@ def case_note_release(request: HttpRequest, public_id: str) -> HttpResponse:
         request, _("The note will be included in the family's right-of-access export.")
     )
     return redirect("case_detail", public_id=note.case.public_id)
+
+
+@rule_required(can_view_access_log)
+def retention_overview(request: HttpRequest) -> HttpResponse:
+    """The head sees the retention schedule, the archive's size and the anonymised counts."""
+    from django.shortcuts import render
+
+    from alliance.cases.models import CaseOutcome
+    from alliance.privacy.models import CaseArchive, RetentionStatistic
+    from alliance.privacy.retention import schedule
+
+    membership = request.membership  # type: ignore[attr-defined]
+    labels = {
+        "cases": _("Situations"),
+        "pupils": _("Pupils who left"),
+        "detection": _("School-life data"),
+        "audit": _("Access log"),
+        "history": _("Import history"),
+    }
+    outcomes = dict(CaseOutcome.choices)
+    statistics = list(
+        RetentionStatistic.objects.filter(school_id=membership.school_id).order_by(
+            "-school_year", "kind", "outcome"
+        )
+    )
+    for stat in statistics:
+        stat.outcome_label = outcomes.get(stat.outcome, "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "www/privacy/retention.html",
+        {
+            "rules": [(labels[key], rule) for key, rule in schedule().describe()],
+            "archived_count": CaseArchive.objects.filter(school_id=membership.school_id).count(),
+            "statistics": statistics,
+        },
+    )

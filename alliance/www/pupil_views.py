@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -143,6 +143,29 @@ def pupil_edit(request: HttpRequest, public_id: str) -> HttpResponse:
             },
         )
     return render(request, "www/pupil_form.html", {"form": form, "pupil": pupil})
+
+
+@rule_required(can_edit_pupils)
+def pupil_mark_left(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The head or the CPE records that the pupil left the school (today).
+
+    Their open situation, if any, closes ("left the school") and enters the retention schedule
+    (decision 0015); the message is the same whether there was one or not.
+    """
+    membership = request.membership  # type: ignore[attr-defined]
+    pupil = pupil_get_visible(membership, public_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if pupil.left_on is None:
+        services.pupil_mark_left(actor=membership, pupil=pupil)
+        messages.success(
+            request,
+            _(
+                "The pupil is recorded as having left the school. Nothing of Alliance follows "
+                "them: any open situation is closed and kept only for the retention period."
+            ),
+        )
+    return redirect("pupil_detail", public_id=pupil.public_id)
 
 
 @rule_required(can_edit_pupils)

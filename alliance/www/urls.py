@@ -3,6 +3,7 @@
 from django.urls import path
 
 from alliance.www import (
+    agreement_views,
     auth_views,
     case_views,
     charter_views,
@@ -12,6 +13,7 @@ from alliance.www import (
     home_views,
     meeting_views,
     observation_views,
+    partner_views,
     plan_views,
     privacy_views,
     pupil_views,
@@ -52,6 +54,7 @@ urlpatterns = [
     ),
     path("pupils/<uuid:public_id>/", pupil_views.pupil_detail, name="pupil_detail"),
     path("pupils/<uuid:public_id>/edit/", pupil_views.pupil_edit, name="pupil_edit"),
+    path("pupils/<uuid:public_id>/left/", pupil_views.pupil_mark_left, name="pupil_mark_left"),
     path(
         "pupils/<uuid:public_id>/guardians/new/",
         pupil_views.guardian_create,
@@ -67,6 +70,8 @@ urlpatterns = [
         privacy_views.pupil_access_export_view,
         name="pupil_access_export",
     ),
+    # Retention (decision 0015): the schedule and the anonymised counts, for the head.
+    path("privacy/retention/", privacy_views.retention_overview, name="retention_overview"),
     path(
         "cases/notes/<uuid:public_id>/release/",
         privacy_views.case_note_release,
@@ -118,6 +123,11 @@ urlpatterns = [
     path("plans/<uuid:public_id>/", plan_views.plan_detail, name="plan_detail"),
     path("plans/<uuid:public_id>/actions/new/", plan_views.plan_action_add, name="plan_action_add"),
     path("plans/actions/<uuid:public_id>/", plan_views.plan_action_edit, name="plan_action_edit"),
+    path(
+        "plans/actions/<uuid:public_id>/progress/",
+        plan_views.plan_action_progress,
+        name="plan_action_progress",
+    ),
     path("plans/<uuid:public_id>/activate/", plan_views.plan_activate, name="plan_activate"),
     path(
         "plans/<uuid:public_id>/agreements/new/",
@@ -130,6 +140,74 @@ urlpatterns = [
     path("plans/reviews/<uuid:public_id>/", plan_views.plan_review, name="plan_review"),
     path("plans/action-types/", plan_views.action_types, name="action_types"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    # Agreements (conventions) and the board's approvals (docs/decisions/0013-agreements.md).
+    path("agreements/", agreement_views.agreement_list, name="agreement_list"),
+    path("agreements/new/", agreement_views.agreement_create, name="agreement_create"),
+    path("agreements/<uuid:public_id>/", agreement_views.agreement_detail, name="agreement_detail"),
+    path(
+        "agreements/<uuid:public_id>/edit/", agreement_views.agreement_edit, name="agreement_edit"
+    ),
+    path(
+        "agreements/<uuid:public_id>/signatures/",
+        agreement_views.agreement_signature,
+        name="agreement_signature",
+    ),
+    path(
+        "agreements/<uuid:public_id>/board-approval/",
+        agreement_views.agreement_board_approval,
+        name="agreement_board_approval",
+    ),
+    path(
+        "agreements/<uuid:public_id>/revoke/",
+        agreement_views.agreement_revoke,
+        name="agreement_revoke",
+    ),
+    path(
+        "agreements/<uuid:public_id>/agreement.pdf",
+        agreement_views.agreement_pdf,
+        name="agreement_pdf",
+    ),
+    # Partner organisations and their people (docs/decisions/0014-partner-organisations.md).
+    path("partners/", partner_views.partner_list, name="partner_list"),
+    path("partners/new/", partner_views.partner_register, name="partner_register"),
+    path("partners/<uuid:public_id>/", partner_views.partner_detail, name="partner_detail"),
+    path(
+        "partners/<uuid:public_id>/invite-admin/",
+        partner_views.partner_admin_invite,
+        name="partner_admin_invite",
+    ),
+    path("partners/<uuid:public_id>/grant/", partner_views.partner_grant, name="partner_grant"),
+    path(
+        "partners/<uuid:public_id>/memberships/end/",
+        partner_views.partner_membership_end,
+        name="partner_membership_end",
+    ),
+    path("organisation/", partner_views.my_organisations, name="my_organisations"),
+    path(
+        "organisation/<uuid:public_id>/",
+        partner_views.organisation_admin,
+        name="organisation_admin",
+    ),
+    path(
+        "organisation/<uuid:public_id>/invite/",
+        partner_views.organisation_invite,
+        name="organisation_invite",
+    ),
+    path(
+        "organisation/people/<uuid:public_id>/remove/",
+        partner_views.organisation_person_remove,
+        name="organisation_person_remove",
+    ),
+    path(
+        "organisation/invitations/<uuid:public_id>/revoke/",
+        partner_views.partner_invitation_revoke,
+        name="partner_invitation_revoke",
+    ),
+    path(
+        "invitation/<str:token>/",
+        partner_views.partner_invitation_accept,
+        name="partner_invitation_accept",
+    ),
     # Vie-scolaire events import: upload → mapping → dry run → import (docs/formats/events.md).
     path("events/import/", event_import_views.event_import_upload, name="event_import_upload"),
     path(

@@ -12,8 +12,8 @@ def triggers_disabled():
     table = "audit_auditevent"
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER audit_no_update")
-            cursor.execute("DROP TRIGGER audit_no_delete")
+            for statement in sql.SQLITE_DOWN:
+                cursor.execute(statement)
         else:
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
     try:

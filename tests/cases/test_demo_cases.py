@@ -37,15 +37,14 @@ def test_the_story_cases(settings):
         Profession.FORM_TUTOR,
         Profession.PSYEN,
         Profession.NURSE,
+        Profession.PARTNER_PROFESSIONAL,  # the homework club coordinator (story 5)
     }
     # Without HDS hosting the nurse published her summary item and nothing else.
-    assert list(ines.notes.values_list("body", "is_summary_item")) == [
+    assert [(note.body, note.is_summary_item) for note in ines.notes.all()] == [
         ("suivi infirmier en cours", True)
     ]
     cpe = _member("cpe@clg-demo.example.fr")
-    assert list(notes_visible_to(cpe, ines).values_list("body", flat=True)) == [
-        "suivi infirmier en cours"
-    ]
+    assert [note.body for note in notes_visible_to(cpe, ines)] == ["suivi infirmier en cours"]
 
     yanis = _case("Yanis")
     assert yanis.status == CaseStatus.EXAMINED  # examined at the meeting, under the exception

@@ -53,7 +53,7 @@ def nurse_notes(settings, open_case, team):
 
 
 def _bodies(membership, case):
-    return set(notes_visible_to(membership, case).values_list("body", flat=True))
+    return {note.body for note in notes_visible_to(membership, case)}
 
 
 def test_the_secret_stays_with_the_profession(open_case, team, nurse_notes):
@@ -156,7 +156,9 @@ def test_without_hds_the_form_offers_only_the_summary(client, settings, open_cas
         reverse("case_note", kwargs={"public_id": open_case.public_id}),
         {"audience": "team", "body": SUMMARY, "is_summary_item": ""},
     )
-    assert list(CaseNote.objects.values_list("body", "is_summary_item")) == [(SUMMARY, True)]
+    assert [(note.body, note.is_summary_item) for note in CaseNote.objects.all()] == [
+        (SUMMARY, True)
+    ]
 
 
 def test_with_hds_the_nurse_may_choose_her_profession(client, settings, open_case, team):

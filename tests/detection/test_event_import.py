@@ -411,6 +411,20 @@ def test_event_tables_hold_no_protected_characteristic():
             )
 
 
+def test_event_tables_query_the_school_through_a_composite_index_not_one_of_its_own():
+    # An index on ``school`` alone would duplicate the leading column of (school, source_key)
+    # and cost every imported row (migration detection 0003).
+    for model in EVENT_MODELS:
+        assert model._meta.get_field("school").db_index is False, model.__name__
+        led_by_school = [
+            tuple(c.fields)
+            for c in (*model._meta.constraints, *model._meta.indexes)
+            if getattr(c, "fields", None) and c.fields[0] == "school"
+        ]
+        assert ("school", "source_key") in led_by_school, model.__name__
+        assert any(fields[:2] == ("school", "pupil") for fields in led_by_school), model.__name__
+
+
 def test_every_event_table_carries_the_school_and_a_unique_source_key():
     for model in EVENT_MODELS:
         school = model._meta.get_field("school")

@@ -56,7 +56,7 @@ def test_the_plan_through_its_pages(client, team, examined):
     )
     assert added.status_code == 302
     action = PlanAction.objects.get()
-    assert list(action.goals.values_list("text", flat=True)) == [
+    assert [goal.text for goal in action.goals.all()] == [
         "Rattraper le français",
         "Rendre ses devoirs",
     ]

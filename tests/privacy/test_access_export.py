@@ -17,6 +17,12 @@ from django.db import models
 from django.urls import reverse
 from pypdf import PdfReader
 
+from alliance.agreements.models import (
+    Agreement,
+    AgreementKind,
+    AgreementSignature,
+    AgreementStatus,
+)
 from alliance.audit.models import AuditEvent
 from alliance.cases.models import (
     Case,
@@ -41,6 +47,7 @@ from alliance.detection.models import (
     Sanction,
 )
 from alliance.meetings.models import AgendaItem, Meeting, MeetingParticipant
+from alliance.partners.models import PartnerOrganisation
 from alliance.plans.models import (
     ActionGoal,
     ActionPlan,
@@ -98,6 +105,7 @@ def world(school, charter):
         "sign": SignCatalogueEntry.objects.create(
             school=school, code="isolement", label="Isolement"
         ),
+        "school_agreement": _school_partner_agreement(school, members["head"], now),
         "event_import": EventImport.objects.create(
             school=school,
             membership=members["cpe"],
@@ -124,6 +132,27 @@ def world(school, charter):
         "ines_seed": ines_seed,
         "other_seed": other_seed,
     }
+
+
+def _school_partner_agreement(school, head, now):
+    organisation = PartnerOrganisation.objects.create(name="Coup de Pouce", kind="association")
+    return Agreement.objects.create(
+        school=school,
+        kind=AgreementKind.SCHOOL_PARTNER,
+        partner_organisation=organisation,
+        title="Convention aide aux devoirs",
+        purpose="Aide aux devoirs",
+        parties="Le collège ; l'association",
+        starts_on=now.date() - dt.timedelta(days=60),
+        ends_on=now.date() + dt.timedelta(days=200),
+        status=AgreementStatus.CONCLUDED,
+        created_by=head,
+        board_approved_on=now.date() - dt.timedelta(days=50),
+        board_reference="CA n°4",
+        board_recorded_by=head,
+        board_recorded_at=now,
+        concluded_at=now,
+    )
 
 
 def _seed(pupil, m, members, shared, *, secret):
@@ -289,6 +318,32 @@ def _seed(pupil, m, members, shared, *, secret):
         sign=shared["sign"],
         observed_on=today,
         recorded_by=members["cpe"],
+    )
+    parent = shared["school_agreement"]
+    pupil_agreement = Agreement.objects.create(
+        school=school,
+        kind=AgreementKind.PARTNER_PUPIL_PARENTS,
+        partner_organisation=parent.partner_organisation,
+        pupil=pupil,
+        parent_agreement=parent,
+        title=m,
+        purpose=m,
+        parties=m,
+        starts_on=parent.starts_on,
+        ends_on=parent.ends_on,
+        status=AgreementStatus.CONCLUDED,
+        created_by=members["head"],
+        concluded_at=now,
+    )
+    AgreementSignature.objects.create(
+        school=school,
+        agreement=pupil_agreement,
+        party="guardian",
+        guardian=guardian,
+        signatory_name=m,
+        signed_on=today,
+        recorded_by=members["head"],
+        recorded_at=now,
     )
     return {"case": case, "secret_note": secret_note}
 

@@ -6,7 +6,18 @@ bug or a raw SQL session of the application can rewrite the trail.
 
 from django.db import migrations
 
-from alliance.audit.triggers import POSTGRES_DOWN, POSTGRES_UP, SQLITE_DOWN, SQLITE_UP
+from alliance.audit.triggers import (
+    POSTGRES_DOWN_0002 as POSTGRES_DOWN,
+)
+from alliance.audit.triggers import (
+    POSTGRES_UP_0002 as POSTGRES_UP,
+)
+from alliance.audit.triggers import (
+    SQLITE_DOWN_0002 as SQLITE_DOWN,
+)
+from alliance.audit.triggers import (
+    SQLITE_UP_0002 as SQLITE_UP,
+)
 
 
 def _run(statements_by_vendor):

@@ -1,4 +1,4 @@
-"""The detection engine: a pure Polars library, frames in, frames out.
+"""The detection engine: a pure Polars library (numpy for dense sums), frames in, frames out.
 
 No ORM, no Django: it runs the same on one school, on an académie export, and in a
 backtest on files. See ``docs/detection/engine.md`` for the input frames, the indicators,
@@ -15,6 +15,7 @@ from alliance.detection.engine.catalogue import (
     IndicatorSpec,
 )
 from alliance.detection.engine.core import EngineResult, evaluate
+from alliance.detection.engine.explain import EXPLAINED_COLUMNS, explain, explain_reasons
 from alliance.detection.engine.rules import (
     DEFAULT_INDICATOR_RULES,
     CalendarSettings,
@@ -38,6 +39,7 @@ from alliance.detection.engine.schema import (
 
 __all__ = [
     "DEFAULT_INDICATOR_RULES",
+    "EXPLAINED_COLUMNS",
     "INDICATORS",
     "LEGAL_INDICATOR",
     "LEGAL_REFERENCE",
@@ -58,6 +60,8 @@ __all__ = [
     "RulesError",
     "ScoreSettings",
     "evaluate",
+    "explain",
+    "explain_reasons",
     "load_rules",
     "parse_rules_text",
     "protected_columns",

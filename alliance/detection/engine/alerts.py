@@ -4,17 +4,20 @@ An alert row says which indicator, its value, the threshold it reached, the leve
 (vigilance or alerte), the period, since when (the first period of the unbroken run of
 periods at or over that same threshold), whether it is the legal threshold of L131-8, the
 date by which the value was known (``known_on``: the last event counted, never later than
-the end of the period), and a sentence that says all of it.
+the end of the period). The sentence that says all of it is written from these columns by
+``alliance.detection.engine.explain.explain``, only for the alerts someone reads.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
 
 import polars as pl
 
 from alliance.detection.engine.catalogue import (
     INDICATORS,
     LEGAL_INDICATOR,
-    LEGAL_REFERENCE,
     LEGAL_THRESHOLD,
     MONTHLY_INDICATORS,
     PERIOD_INDICATORS,
@@ -22,34 +25,6 @@ from alliance.detection.engine.catalogue import (
 )
 from alliance.detection.engine.rules import IndicatorRule, RuleSet
 
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 LEVEL_RANK = {"vigilance": 1, "alerte": 2}
 
 KNOWN_ON_COLUMN = {
@@ -76,37 +51,15 @@ ALERT_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
     "since_start": pl.Date,
     "legal": pl.Boolean,
     "known_on": pl.Date,
-    "explanation": pl.String,
 }
 
 
-def _format(expr: pl.Expr, spec: IndicatorSpec, language: str) -> pl.Expr:
-    if spec.unit in ("rate", "share"):
-        text = (expr * 100).round(0).cast(pl.Int64).cast(pl.String) + pl.lit(" %")
-    else:
-        text = (
-            pl.when(expr == expr.round(0))
-            .then(expr.round(0).cast(pl.Int64).cast(pl.String))
-            .otherwise(expr.round(1).cast(pl.String))
-        )
-        if language == "fr":
-            text = text.str.replace(".", ",", literal=True)
-        if spec.unit == "half-days":
-            text = text + pl.lit(" half-days" if language == "en" else " demi-journées")
-        elif spec.unit == "points":
-            text = text + pl.lit(" points")
-    return text
-
-
-def _month_text(expr: pl.Expr, language: str) -> pl.Expr:
-    names = MONTHS_EN if language == "en" else MONTHS_FR
-    return (
-        expr.dt.month().replace_strict(
-            {index + 1: name for index, name in enumerate(names)}, return_dtype=pl.String
-        )
-        + pl.lit(" ")
-        + expr.dt.year().cast(pl.String)
-    )
+def _month_lookup(expr: pl.Expr, texts: dict[dt.date, str]) -> pl.Expr:
+    """A month's label or name, looked up among the monthly frame's months (every monthly
+    alert's month and since-month is one of them)."""
+    names = pl.Series(list(texts.values()), dtype=pl.String)
+    keys = pl.Series(list(texts.keys()), dtype=pl.Date)
+    return expr.replace_strict(keys, names, return_dtype=pl.String, default=None)
 
 
 def _conditions(value: pl.Expr, threshold: pl.Expr, spec: IndicatorSpec) -> pl.Expr:
@@ -140,17 +93,18 @@ def _indicator_alerts(
     rule: IndicatorRule,
     granularity: str,
     scaled: bool,
-    language: str,
+    months: Sequence[dt.date] = (),
 ) -> pl.LazyFrame:
+    """One indicator's alerts. ``months``: for monthly alerts, every month of the frame —
+    their labels and names are then looked up, not formatted row by row."""
     spec = INDICATORS[code]
     scale = pl.col("_scale") if scaled and spec.scales_with_months else pl.lit(1.0)
+    # The conditions on every row; the value, thresholds and known-on date only on the
+    # rows that reach vigilance (a small share of the pupils × months grid).
+    value = pl.col(code).cast(pl.Float64)
     frame = base.with_columns(
-        pl.col(code).cast(pl.Float64).alias("value"),
-        (pl.lit(rule.vigilance) * scale).alias("_thr_v"),
-        (pl.lit(rule.alerte) * scale).alias("_thr_a"),
-    ).with_columns(
-        _conditions(pl.col("value"), pl.col("_thr_v"), spec).alias("_ge_v"),
-        _conditions(pl.col("value"), pl.col("_thr_a"), spec).alias("_ge_a"),
+        _conditions(value, pl.lit(rule.vigilance) * scale, spec).alias("_ge_v"),
+        _conditions(value, pl.lit(rule.alerte) * scale, spec).alias("_ge_a"),
     )
     # The frame is sorted by pupil, then time. A row continues a run when the row before
     # is the same pupil, the period just before, and over the same threshold; computed on
@@ -166,17 +120,29 @@ def _indicator_alerts(
         .fill_null(False)
         .alias("_continued_a"),
     ).filter(pl.col("_ge_v"))
+    frame = frame.with_columns(
+        value.alias("value"),
+        (pl.lit(rule.vigilance) * scale).alias("_thr_v"),
+        (pl.lit(rule.alerte) * scale).alias("_thr_a"),
+        pl.min_horizontal("_known", "_end").alias("_known") if granularity == "month" else "_known",
+    )
     monthly = granularity == "month"
     frame = _since(frame, pl.col("_continued_v").not_(), "v", labelled=not monthly)
     frame = _since(
         frame, pl.col("_ge_a") & pl.col("_continued_a").not_(), "a", labelled=not monthly
     )
     if monthly:
-        # Month labels are written only for the alert rows (strftime is not free).
+        # Month labels are written only for the alert rows, looked up from the few months.
+        labels = {month: month.strftime("%Y-%m") for month in months}
         frame = frame.with_columns(
-            pl.col("_start").dt.strftime("%Y-%m").alias("_label"),
-            pl.col("_since_start_v").dt.strftime("%Y-%m").alias("_since_v"),
-            pl.col("_since_start_a").dt.strftime("%Y-%m").alias("_since_a"),
+            *[
+                _month_lookup(pl.col(column), labels).alias(name)
+                for column, name in (
+                    ("_start", "_label"),
+                    ("_since_start_v", "_since_v"),
+                    ("_since_start_a", "_since_a"),
+                )
+            ]
         )
     legal = (
         (pl.col("value") >= LEGAL_THRESHOLD)
@@ -196,74 +162,39 @@ def _indicator_alerts(
         .alias("since_start"),
         legal.alias("legal"),
     )
-    if granularity == "month":
-        period_text = _month_text(pl.col("_start"), language)
-        since_text = _month_text(pl.col("since_start"), language)
-    else:
-        word = "period" if language == "en" else "période"
-        period_text = pl.lit(f"{word} ") + pl.col("_label")
-        since_text = pl.lit(f"{word} ") + pl.col("since")
-    if language == "en":
-        sentence = (
-            pl.lit(spec.label_en + ": ")
-            + _format(pl.col("value"), spec, language)
-            + pl.lit(" in ")
-            + period_text
-            + pl.lit(" (")
-            + pl.col("level")
-            + pl.lit(" threshold: ")
-            + _format(pl.col("threshold"), spec, language)
-            + pl.lit("), since ")
-            + since_text
-        )
-        legal_text = f" — legal threshold reached (Code de l'éducation, {LEGAL_REFERENCE})"
-    else:
-        sentence = (
-            pl.lit(spec.label_fr + " : ")
-            + _format(pl.col("value"), spec, language)
-            + pl.lit(" en ")
-            + period_text
-            + pl.lit(" (seuil d'")
-            + pl.col("level")
-            + pl.lit(" : ")
-            + _format(pl.col("threshold"), spec, language)
-            + pl.lit("), depuis ")
-            + since_text
-        )
-        sentence = sentence.str.replace("seuil d'vigilance", "seuil de vigilance", literal=True)
-        legal_text = f" — seuil légal atteint (Code de l'éducation, art. {LEGAL_REFERENCE})"
     frame = frame.with_columns(
-        pl.when(pl.col("legal"))
-        .then(sentence + pl.lit(legal_text))
-        .otherwise(sentence)
-        .alias("explanation"),
         pl.lit(code).alias("indicator"),
         pl.lit(granularity).alias("granularity"),
         pl.col("_label").alias("period"),
         pl.col("_start").alias("period_start"),
         pl.col("_known").alias("known_on"),
     )
-    return frame.select("pupil_id", *ALERT_SCHEMA).cast(ALERT_SCHEMA)  # type: ignore[arg-type]
+    return frame.select("pupil_id", *ALERT_SCHEMA, "_p").cast(ALERT_SCHEMA)  # type: ignore[arg-type]
 
 
 def _monthly_shared(monthly: pl.DataFrame) -> pl.DataFrame:
     """What every monthly indicator's alerts need, computed once (the frame is sorted by
     pupil then month, and has every month: a row follows the one before when it is the
     same pupil)."""
+    n_months = monthly.get_column("month").n_unique()
     return monthly.with_columns(
         (pl.col("month").dt.year() * 12 + pl.col("month").dt.month()).cast(pl.Int64).alias("_t"),
         (pl.col("pupil_id") == pl.col("pupil_id").shift(1)).fill_null(False).alias("_follows"),
+        # The pupil's rank (the frame is the pupils × months grid, in order).
+        (pl.int_range(pl.len(), dtype=pl.UInt64) // n_months).alias("_p"),
     )
 
 
 def _monthly_base(shared: pl.DataFrame, code: str) -> pl.LazyFrame:
     return shared.lazy().select(
         "pupil_id",
+        "_p",
         code,
         "_t",
         "_follows",
         pl.col("month").alias("_start"),
-        pl.min_horizontal(pl.col(KNOWN_ON_COLUMN[code]), pl.col("month_end")).alias("_known"),
+        pl.col(KNOWN_ON_COLUMN[code]).alias("_known"),
+        pl.col("month_end").alias("_end"),
         pl.lit(1.0).alias("_scale"),
     )
 
@@ -276,6 +207,7 @@ def _period_base(periods: pl.DataFrame, code: str) -> pl.LazyFrame:
     )
     return periods.lazy().select(
         "pupil_id",
+        "_p",
         code,
         pl.col("period_order").alias("_t"),
         (
@@ -292,35 +224,145 @@ def _period_base(periods: pl.DataFrame, code: str) -> pl.LazyFrame:
 
 
 def compute_alerts(
-    monthly: pl.DataFrame, periods: pl.DataFrame, rules: RuleSet, language: str = "fr"
-) -> pl.DataFrame:
-    found: list[pl.LazyFrame] = []
+    monthly: pl.DataFrame,
+    periods: pl.DataFrame,
+    rules: RuleSet,
+    window_start: dt.date | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every alert, and the *current* ones (what describes a pupil now).
+
+    Current: the monthly alerts of the score's window (from ``window_start``) and the period
+    alerts of the latest period the pupil has a value for; one per indicator (the latest,
+    then the worst), with a ``_rank`` column (vigilance 1, alerte 2). Both come from the same
+    per-indicator plans, collected together (shared work is computed once).
+    """
+    plans: list[tuple[str, str, pl.LazyFrame]] = []
+    order = {code: rank for rank, code in enumerate(sorted(rules.indicators))}
     shared = _monthly_shared(monthly) if monthly.height else monthly
+    months = monthly.get_column("month").unique().sort().to_list() if monthly.height else []
+    period_codes = [
+        code
+        for code in rules.indicators
+        if (code in PERIOD_INDICATORS or code in periods.columns)
+        and periods.height
+        and periods.get_column(code).null_count() < periods.height
+    ]
+    if period_codes:
+        # The pupils' ranks, as in the monthly grid: a single integer sort key below.
+        if monthly.height:
+            ids = monthly.get_column("pupil_id").gather_every(len(months))
+        else:
+            ids = periods.get_column("pupil_id").unique().sort()
+        index = pl.DataFrame(
+            {"pupil_id": ids, "_p": pl.int_range(len(ids), dtype=pl.UInt64, eager=True)}
+        )
+        periods = periods.join(index, on="pupil_id", how="left", maintain_order="left")
     for code, rule in rules.indicators.items():
         effective = _effective_rule(rule)
         if effective is None:
             continue
         if code in MONTHLY_INDICATORS and monthly.height:
-            found.append(
-                _indicator_alerts(
-                    _monthly_base(shared, code), code, effective, "month", False, language
+            base = _monthly_base(shared, code)
+            plans.append(
+                (
+                    code,
+                    "month",
+                    _indicator_alerts(base, code, effective, "month", False, months=months),
                 )
             )
-        if (
-            (code in PERIOD_INDICATORS or code in periods.columns)
-            and periods.height
-            and periods.get_column(code).null_count() < periods.height
-        ):
-            found.append(
-                _indicator_alerts(
-                    _period_base(periods, code), code, effective, "period", True, language
+        if code in period_codes:
+            base = _period_base(periods, code)
+            plans.append((code, "period", _indicator_alerts(base, code, effective, "period", True)))
+    # Every indicator's alerts computed once, together; then stacked, and the current ones
+    # picked from them.
+    latest = _latest_periods(periods, period_codes) if period_codes else None
+    collected = pl.collect_all(
+        [plan for _, _, plan in plans] + ([latest] if latest is not None else [])
+    )
+    latest_frame = collected.pop() if latest is not None else None
+    found: list[pl.LazyFrame] = []
+    current: list[tuple[str, pl.LazyFrame]] = []
+    for (code, granularity, _), frame in zip(plans, collected, strict=True):
+        part = frame.lazy()
+        found.append(
+            part.with_columns(
+                (
+                    pl.col("_p") * 2**25 + _day_key(pl.col("period_start")) * 2**8 + order[code]
+                ).alias("_key")
+            ).drop("_p")
+        )
+        part = part.drop("_p")
+        if granularity == "month" and window_start is not None:
+            # Each part is sorted by pupil then month: the latest alert in the window is
+            # the pupil's last row there.
+            current.append(
+                (
+                    code,
+                    part.filter(pl.col("period_start") >= window_start).filter(
+                        pl.col("pupil_id").is_last_distinct()
+                    ),
+                )
+            )
+        elif granularity == "period" and latest_frame is not None:
+            current.append(
+                (
+                    code,
+                    part.join(
+                        latest_frame.lazy().filter(pl.col("indicator") == code).drop("indicator"),
+                        on=["pupil_id", "period"],
+                        how="semi",
+                    ),
                 )
             )
     pupil_dtype = monthly.schema["pupil_id"] if monthly.width else periods.schema["pupil_id"]
+    empty = pl.DataFrame(schema={"pupil_id": pupil_dtype, **ALERT_SCHEMA})
     if not found:
-        return pl.DataFrame(schema={"pupil_id": pupil_dtype, **ALERT_SCHEMA})
+        return empty, empty.with_columns(pl.lit(None, dtype=pl.Int64).alias("_rank"))
+    # Sorted by pupil, period start, then indicator name, on one integer key (pupil rank,
+    # day, the name's rank): much cheaper than sorting on three columns, one a string.
+    everything = pl.concat(found, how="vertical").sort("_key").drop("_key")
+    # Each part has at most one current alert per pupil; an indicator fed both monthly and
+    # per period (counts) may have two: the latest, then the worst, is kept. Only those
+    # indicators need the sort.
+    rank = pl.when(pl.col("level") == "alerte").then(2).otherwise(1).cast(pl.Int64)
+    twice = {code for code, _ in current if sum(code == other for other, _ in current) > 1}
+    single = [part for code, part in current if code not in twice]
+    double = [part for code, part in current if code in twice]
+    if double:
+        single.append(
+            pl.concat(double, how="vertical")
+            .with_columns(rank.alias("_rank"))
+            .sort(["period_start", "_rank"], descending=True, nulls_last=True, maintain_order=True)
+            .unique(["pupil_id", "indicator"], keep="first", maintain_order=True)
+            .drop("_rank")
+        )
+    now = (
+        pl.concat(single, how="vertical").with_columns(rank.alias("_rank"))
+        if single
+        else empty.lazy().with_columns(pl.lit(None, dtype=pl.Int64).alias("_rank"))
+    )
+    alerts, now_frame = pl.collect_all([everything, now])
+    return alerts, now_frame
+
+
+def _day_key(date: pl.Expr) -> pl.Expr:
+    """A date as 17 bits that sort like it (1790 to 2148), a missing date last."""
+    days = date.cast(pl.Int32).cast(pl.Int64) + 2**16
+    return days.clip(0, 2**17 - 2).fill_null(2**17 - 1).cast(pl.UInt64)
+
+
+def _latest_periods(periods: pl.DataFrame, codes: list[str]) -> pl.LazyFrame:
+    """Per pupil and indicator, the latest period with a value (period, indicator)."""
     return (
-        pl.concat(found, how="vertical")
-        .sort(["pupil_id", "period_start", "indicator"], nulls_last=True)
-        .collect()
+        periods.lazy()
+        .sort("pupil_id", "period_order")
+        .group_by("pupil_id")
+        .agg(
+            [
+                pl.col("period").filter(pl.col(code).is_not_null()).last().alias(code)
+                for code in codes
+            ]
+        )
+        .unpivot(index="pupil_id", variable_name="indicator", value_name="period")
+        .filter(pl.col("period").is_not_null())
     )

@@ -18,7 +18,7 @@ from alliance.detection.engine.indicators import (
 )
 from alliance.detection.engine.rules import RuleSet
 from alliance.detection.engine.schema import EngineInput, InputFrameError, conform
-from alliance.detection.engine.score import rank_pupils, weights_frame
+from alliance.detection.engine.score import rank_pupils, weights_frame, window_start
 
 EVENT_DATE_COLUMN = {
     "absences": "start_date",
@@ -35,7 +35,9 @@ class EngineResult:
 
     - ``monthly``: one row per pupil and month of the window, each monthly indicator a column;
     - ``periods``: one row per pupil and period with marks or counts;
-    - ``alerts``: every indicator at or over a threshold, with its explanation;
+    - ``alerts``: every indicator at or over a threshold, structured (indicator, value,
+      threshold, level, period, since when, legal): ``explain(alerts)`` writes the sentence
+      of the rows someone reads;
     - ``ranking``: every known pupil, ranked by the composite score, with reasons and each
       indicator's contribution (``contribution_<indicator>``);
     - ``weights``: the enabled indicators, their thresholds and weights.
@@ -106,6 +108,7 @@ def _prepare(frames: EngineInput, as_of: dt.date | None) -> tuple[Conformed, dic
     if pupils.get_column("pupil_id").is_duplicated().any():
         raise InputFrameError("pupils", "pupil_id", "each pupil must appear once")
     pupil_dtype = pupils.schema["pupil_id"]
+    known_ids = pupils.get_column("pupil_id").implode()
     prepared: dict[str, pl.DataFrame | None] = {}
     dropped: dict[str, int] = {}
     for name in (
@@ -124,13 +127,18 @@ def _prepare(frames: EngineInput, as_of: dt.date | None) -> tuple[Conformed, dic
             continue
         frame = conform(name, frame, pupil_dtype)
         if "pupil_id" in frame.columns:
-            known = frame.join(pupils.select("pupil_id"), on="pupil_id", how="semi")
-            if known.height != frame.height:
-                dropped[name] = frame.height - known.height
-            frame = known
+            # A hash membership test, and a filter only when some pupil is unknown: much
+            # cheaper than a semi-join, which gathers every column even when all are known.
+            known = frame.get_column("pupil_id").is_in(known_ids)
+            unknown = frame.height - int(known.sum())
+            if unknown:
+                dropped[name] = unknown
+                frame = frame.filter(known)
         if as_of is not None and name in EVENT_DATE_COLUMN:
             column = EVENT_DATE_COLUMN[name]
-            frame = frame.filter(pl.col(column).is_null() | (pl.col(column) <= as_of))
+            keep = frame.select(pl.col(column).is_null() | (pl.col(column) <= as_of)).to_series()
+            if not keep.all():
+                frame = frame.filter(keep)
         prepared[name] = frame
     data = Conformed(pupils=pupils, **prepared)
     check_periods(data)
@@ -148,6 +156,7 @@ def evaluate(
 
     ``as_of``: only events dated on or before it count, and the monthly window ends with
     its month (a backtest replays the year this way). By default, the last event's date.
+    ``language``: the weights' labels; the alerts' sentences are written by ``explain``.
     """
     rules = rules or RuleSet.defaults()
     data, dropped = _prepare(frames, as_of)
@@ -162,8 +171,10 @@ def evaluate(
         has_absence_events=data.absences is not None and data.absences.height > 0,
         has_lateness_events=data.lateness is not None and data.lateness.height > 0,
     )
-    alerts = compute_alerts(monthly, periods, rules, language)
-    ranking = rank_pupils(data.pupils, monthly, periods, alerts, rules)
+    alerts, current = compute_alerts(
+        monthly, periods, rules, window_start=window_start(monthly, rules)
+    )
+    ranking = rank_pupils(data.pupils, monthly, periods, current, rules)
     return EngineResult(
         monthly=monthly,
         periods=periods,

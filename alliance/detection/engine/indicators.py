@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from alliance.detection.engine.catalogue import MONTHLY_INDICATORS
@@ -18,6 +19,9 @@ from alliance.detection.engine.rules import RuleSet
 from alliance.detection.engine.schema import InputFrameError
 
 DAYS_PER_MONTH = 30.4375
+#: Fixed-point scales for exact (order-independent) sums of marks and coefficients.
+MICRO = 1_000_000
+MILLI = 1_000
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,20 @@ class Conformed:
     signs: pl.DataFrame | None
     periods: pl.DataFrame | None
     school_days: pl.DataFrame | None
+
+
+#: A day before any date (a running maximum's start): no date.
+NO_DAY = int(np.iinfo(np.int32).min)
+
+
+def _dense_sums(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Per-cell sums of integers, exact (``bincount`` in float64 while every sum stays
+    under 2⁵³, an integer ``add.at`` otherwise)."""
+    sums = _cell_sums(keys, values, size)
+    if sums is None:
+        sums = np.zeros(size, dtype=np.int64)
+        np.add.at(sums, keys, values)
+    return sums
 
 
 def month_end(month: dt.date) -> dt.date:
@@ -133,6 +151,14 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
                 .otherwise(None),
                 _weekday_weighted_days(pl.col("start_date"), pl.col("end_date"), rules),
             )
+        known_on = pl.min_horizontal(pl.col("end_date"), pl.col("start_date").dt.month_end())
+        if (
+            data.absences.get_column("end_date").null_count() == data.absences.height
+            and not data.absences.get_column("half_days").null_count()
+        ):
+            # Absences of one day each (no end date, the usual export): known on that day.
+            absences = data.absences.lazy()
+            known_on = pl.col("start_date")
         parts.append(
             absences.select(
                 "pupil_id",
@@ -142,9 +168,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
                 .then(0)
                 .otherwise(half_days)
                 .alias("unjustified_half_days"),
-                pl.min_horizontal(pl.col("end_date"), pl.col("start_date").dt.month_end()).alias(
-                    "known_on_absences"
-                ),
+                known_on.alias("known_on_absences"),
             )
         )
     if data.lateness is not None and data.lateness.height:
@@ -231,59 +255,90 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
             .drop("_given")
         )
 
-    present_counts = [
-        column for column in count_columns if any(column in part.collect_schema() for part in parts)
-    ]
-    present_known = [
-        column for column in known_columns if any(column in part.collect_schema() for part in parts)
-    ]
-    sums = (
-        pl.concat(parts, how="diagonal")
-        .group_by("pupil_id", "month")
-        .agg(
-            *[pl.col(column).sum() for column in present_counts],
-            *[pl.col(column).max() for column in present_known],
-        )
+    # Dense layout: row ``pupil rank × months + month index`` of a grid sorted by pupil
+    # then month. Each event's cell is computed on the event (the pupil's rank looked up),
+    # and the events are summed into the grid's cells by ``bincount`` (the last dates by a
+    # running maximum): no hash group-by, no join, no sort over the pupils × months rows.
+    pupils_sorted = data.pupils.select("pupil_id").sort("pupil_id")
+    ids = pupils_sorted.get_column("pupil_id")
+    n_months = len(months)
+    size = pupils_sorted.height * n_months
+    first_index = months[0].year * 12 + months[0].month - 1
+    month_index = (
+        pl.col("month").dt.year().cast(pl.Int64) * 12
+        + pl.col("month").dt.month().cast(pl.Int64)
+        - (first_index + 1)
     )
-    grid = (
-        data.pupils.lazy()
-        .select("pupil_id")
-        .join(calendar.lazy(), how="cross")
-        .join(sums, on=["pupil_id", "month"], how="left")
-        .with_columns(
-            *[pl.col(column).fill_null(0).cast(pl.Int64) for column in present_counts],
-            *[
-                pl.lit(0, dtype=pl.Int64).alias(column)
-                for column in count_columns
-                if column not in present_counts
-            ],
-            *[
-                pl.lit(None, dtype=pl.Date).alias(column)
-                for column in known_columns
-                if column not in present_known
-            ],
-        )
-        .with_columns(
-            pl.when(pl.col("school_half_days") > 0)
-            .then(
-                pl.min_horizontal(
-                    pl.col("absent_half_days") / pl.col("school_half_days"), pl.lit(1.0)
-                )
+    keyed = []
+    for part in parts:
+        names = part.collect_schema().names()
+        keyed.append(
+            part.with_columns(month_index.alias("_m"))
+            .filter((pl.col("_m") >= 0) & (pl.col("_m") < n_months))
+            .select(
+                (_rank_of(pl.col("pupil_id"), ids) * n_months + pl.col("_m")).alias("_k"),
+                *[
+                    pl.col(column).fill_null(0).cast(pl.Int64)
+                    for column in count_columns
+                    if column in names
+                ],
+                *[
+                    pl.col(column).cast(pl.Int32).fill_null(NO_DAY)
+                    for column in known_columns
+                    if column in names
+                ],
             )
-            .otherwise(None)
-            .alias("absence_rate")
         )
-        .select(list(empty_schema))
-        .sort("pupil_id", "month")
+    columns: dict[str, pl.Series] = {}
+    for cells in pl.collect_all(keyed):
+        keys = cells.get_column("_k").to_numpy()
+        for column in cells.columns[1:]:
+            values = cells.get_column(column).to_numpy()
+            if column in known_columns:
+                latest_days = np.full(size, NO_DAY, dtype=np.int32)
+                np.maximum.at(latest_days, keys, values)
+                days = pl.DataFrame({column: latest_days})
+                columns[column] = days.select(
+                    pl.when(pl.col(column) > NO_DAY).then(pl.col(column)).cast(pl.Date)
+                ).to_series()
+            else:
+                columns[column] = pl.Series(column, _dense_sums(keys, values, size))
+    position = pl.int_range(size, dtype=pl.Int64, eager=True)
+    calendar_at = calendar.sort("month")[position % n_months] if size else calendar.clear()
+    grid = pl.DataFrame(
+        {
+            "pupil_id": pupils_sorted.get_column("pupil_id").gather(position // n_months),
+            "month": calendar_at.get_column("month"),
+            "month_end": calendar_at.get_column("month_end"),
+            "school_half_days": calendar_at.get_column("school_half_days"),
+        }
     )
-    return grid.collect()
+    grid = grid.with_columns(
+        [
+            columns.get(column, pl.zeros(size, dtype=pl.Int64, eager=True)).alias(column)
+            for column in count_columns
+        ]
+        + [
+            columns.get(column, pl.repeat(None, size, dtype=pl.Date, eager=True)).alias(column)
+            for column in known_columns
+        ]
+    ).with_columns(
+        pl.when(pl.col("school_half_days") > 0)
+        .then(
+            pl.min_horizontal(pl.col("absent_half_days") / pl.col("school_half_days"), pl.lit(1.0))
+        )
+        .otherwise(None)
+        .alias("absence_rate")
+    )
+    return grid.select([pl.col(column).cast(dtype) for column, dtype in empty_schema.items()])
 
 
-def _period_calendar(data: Conformed) -> pl.DataFrame:
-    """Every period with its order, start, end and length in months."""
+def _period_calendar(data: Conformed, spans: pl.DataFrame | None) -> pl.DataFrame:
+    """Every period with its order, start, end and length in months; ``spans``: the marks'
+    periods with their first and last dates (``_first``, ``_last``)."""
     names: set[str] = set()
-    if data.marks is not None:
-        names |= set(data.marks.get_column("period").unique().to_list())
+    if spans is not None:
+        names |= set(spans.get_column("period").to_list())
     if data.period_counts is not None:
         names |= set(data.period_counts.get_column("period").unique().to_list())
     if data.periods is not None:
@@ -296,10 +351,7 @@ def _period_calendar(data: Conformed) -> pl.DataFrame:
     periods = pl.DataFrame({"period": sorted(names)}, schema={"period": pl.String}).join(
         given, on="period", how="left"
     )
-    if data.marks is not None and data.marks.height:
-        spans = data.marks.group_by("period").agg(
-            pl.col("date").min().alias("_first"), pl.col("date").max().alias("_last")
-        )
+    if spans is not None:
         periods = (
             periods.join(spans, on="period", how="left")
             .with_columns(
@@ -320,6 +372,204 @@ def _period_calendar(data: Conformed) -> pl.DataFrame:
         .alias("months"),
     )
     return periods.rename({"start_date": "period_start", "end_date": "period_end"})
+
+
+#: The dense marks layout (pupils × periods × subjects cells) is used while it has at most
+#: this many cells per mark (plus a fixed allowance); beyond, a group-by on the cells found.
+DENSE_CELLS_PER_MARK = 4
+DENSE_CELLS_ALLOWANCE = 1_000_000
+#: Sums of integers held in float64 are exact below this.
+EXACT_FLOAT = 2**53
+
+_MARK_AGGREGATES = ("_weighted", "_coefficients", "_plain", "_under", "_marks")
+
+
+def _subject_average() -> pl.Expr:
+    return (
+        pl.when(pl.col("_coefficients") > 0)
+        .then(pl.col("_weighted") / pl.col("_coefficients"))
+        .otherwise(pl.col("_plain") / pl.col("_marks"))
+        .round(0)
+        .cast(pl.Int64)
+    )
+
+
+def _marks_by_cell_grouped(marks: pl.LazyFrame) -> pl.DataFrame:
+    """Per pupil, period and subject by a group-by (any number of periods and subjects)."""
+    by_subject = (
+        marks.select(
+            "pupil_id",
+            "date",
+            pl.col("period", "subject").cast(pl.Categorical),
+            "_on_20",
+            "_coefficient",
+        )
+        .group_by("pupil_id", "period", "subject")
+        .agg(
+            (pl.col("_on_20") * pl.col("_coefficient")).sum().alias("_weighted"),
+            pl.col("_coefficient").sum().alias("_coefficients"),
+            pl.col("_on_20").sum().alias("_plain"),
+            (pl.col("_on_20") < 10 * MICRO).sum().alias("_under"),
+            pl.len().alias("_marks"),
+            pl.col("date").max().alias("_last"),
+        )
+        .with_columns(_subject_average().alias("_subject_average"))
+    )
+    return (
+        by_subject.group_by("pupil_id", "period")
+        .agg(
+            (pl.col("_subject_average").sum() / pl.len() / MICRO).alias("average"),
+            (pl.col("_subject_average") < 10 * MICRO)
+            .sum()
+            .cast(pl.Int64)
+            .alias("subjects_under_10"),
+            (pl.col("_under").sum() / pl.col("_marks").sum()).alias("share_under_10"),
+            pl.col("_last").max().alias("known_on_marks"),
+        )
+        .with_columns(pl.col("period").cast(pl.String))
+        .collect()
+    )
+
+
+def _cell_sums(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray | None:
+    """Per-cell sums of integers, exact: a float64 ``bincount`` (fast) when every partial
+    sum stays under 2⁵³; None otherwise."""
+    if values.size and (values.min() < 0 or values.max() >= EXACT_FLOAT):
+        return None
+    sums = np.bincount(keys, weights=values.astype(np.float64), minlength=size)
+    if sums.size and sums.max() >= EXACT_FLOAT:
+        return None
+    return sums.astype(np.int64)
+
+
+def _rank_of(pupil_id: pl.Expr, ids: pl.Series) -> pl.Expr:
+    """Each pupil's rank among the sorted ``ids`` (every id is one of them): a lookup in a
+    table indexed by the id when the ids are whole numbers in a compact range (the
+    database's keys), a binary search otherwise."""
+    if ids.len() and ids.dtype.is_integer():
+        low, high = ids.min(), ids.max()
+        assert isinstance(low, int) and isinstance(high, int)
+        if high - low < 4 * ids.len() + 1024:
+            table = pl.zeros(high - low + 1, dtype=pl.Int64, eager=True).scatter(
+                (ids - low).cast(pl.Int64), pl.int_range(ids.len(), dtype=pl.Int64, eager=True)
+            )
+            return pl.lit(table).gather(pupil_id.cast(pl.Int64) - low)
+    return pl.lit(ids).search_sorted(pupil_id).cast(pl.Int64)
+
+
+def _marks_by_cell_dense(
+    marks: pl.LazyFrame, ids: pl.Series, periods: pl.Series, subjects: pl.Series
+) -> pl.DataFrame | None:
+    """Per pupil and period, from sums per (pupil, period, subject) cell of a dense array:
+    every cell is ``(pupil rank × periods + period code) × subjects + subject code``, the
+    sums are one ``bincount`` each (no hash table over millions of groups), and a pupil's
+    period is ``subjects`` consecutive cells. None when a sum would not be exact."""
+    n_periods, n_subjects = periods.len(), subjects.len()
+    size = ids.len() * n_periods * n_subjects
+    # One pass over the marks: the cell (the pupil's rank found by binary search in the
+    # sorted ids, the codes of the period and subject among the few found) and the values.
+    rank = _rank_of(pl.col("pupil_id"), ids)
+    codes = marks.select(
+        (
+            (
+                rank * n_periods
+                + pl.col("period").cast(pl.Enum(periods)).to_physical().cast(pl.Int64)
+            )
+            * n_subjects
+            + pl.col("subject").cast(pl.Enum(subjects)).to_physical().cast(pl.Int64)
+        ).alias("_cell"),
+        (pl.col("_on_20") * pl.col("_coefficient")).alias("_weighted"),
+        pl.col("_coefficient").alias("_coefficients"),
+        pl.col("_on_20").alias("_plain"),
+        (pl.col("_on_20") < 10 * MICRO).cast(pl.Int64).alias("_under"),
+        pl.col("date").cast(pl.Int32).fill_null(np.iinfo(np.int32).min).alias("_day"),
+    ).collect()
+    keys = codes.get_column("_cell").to_numpy()
+    columns: dict[str, np.ndarray] = {}
+    for name in ("_weighted", "_coefficients", "_plain", "_under"):
+        sums = _cell_sums(keys, codes.get_column(name).to_numpy(), size)
+        if sums is None:
+            return None
+        columns[name] = sums
+    columns["_marks"] = np.bincount(keys, minlength=size).astype(np.int64)
+    # The last mark's date per pupil and period (a max over the period's cells).
+    last = np.full(size // max(n_subjects, 1), np.iinfo(np.int32).min, dtype=np.int32)
+    np.maximum.at(last, keys // n_subjects, codes.get_column("_day").to_numpy())
+    cells = pl.DataFrame({name: columns[name] for name in _MARK_AGGREGATES}).select(
+        pl.when(pl.col("_marks") > 0).then(_subject_average()).alias("_subject_average"),
+        "_under",
+        "_marks",
+    )
+    present = pl.col("_subject_average").is_not_null()
+    per_period = cells.select(
+        pl.col("_subject_average").fill_null(0).reshape((-1, n_subjects)).arr.sum().alias("_sum"),
+        present.cast(pl.Int64).reshape((-1, n_subjects)).arr.sum().alias("_subjects"),
+        (present & (pl.col("_subject_average") < 10 * MICRO))
+        .cast(pl.Int64)
+        .reshape((-1, n_subjects))
+        .arr.sum()
+        .alias("subjects_under_10"),
+        pl.col("_under").reshape((-1, n_subjects)).arr.sum().alias("_under"),
+        pl.col("_marks").reshape((-1, n_subjects)).arr.sum().alias("_marks"),
+    ).with_columns(
+        pl.Series("_last", last),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+    )
+    return (
+        per_period.filter(pl.col("_marks") > 0)
+        .select(
+            "_row",
+            (pl.col("_sum") / pl.col("_subjects") / MICRO).alias("average"),
+            "subjects_under_10",
+            (pl.col("_under") / pl.col("_marks")).alias("share_under_10"),
+            pl.when(pl.col("_last") > np.iinfo(np.int32).min)
+            .then(pl.col("_last"))
+            .otherwise(None)
+            .cast(pl.Date)
+            .alias("known_on_marks"),
+        )
+        .with_columns(
+            pl.lit(ids).gather(pl.col("_row") // n_periods).alias("pupil_id"),
+            pl.lit(periods).gather(pl.col("_row") % n_periods).alias("period"),
+        )
+        .select(
+            "pupil_id", "period", "average", "subjects_under_10", "share_under_10", "known_on_marks"
+        )
+    )
+
+
+def marks_by_period(marks: pl.DataFrame, pupil_ids: pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per pupil and period with marks: ``average`` (the mean of the subject averages, each
+    weighted by the coefficients), ``subjects_under_10``, ``share_under_10`` and
+    ``known_on_marks``; and the periods' first and last mark dates (``_first``, ``_last``).
+
+    Marks are summed as integers (micro-points, milli-coefficients): a parallel float sum
+    adds in any order, and its last bits must not decide, from one run to the next, whether
+    a pupil is under 10 or over a threshold.
+    """
+    spans = marks.group_by("period").agg(
+        pl.col("date").min().alias("_first"), pl.col("date").max().alias("_last")
+    )
+    ids = pupil_ids.sort()
+    valid = (
+        marks.lazy()
+        .filter(pl.col("mark").is_not_null() & (pl.col("out_of") > 0))
+        .with_columns(
+            (pl.col("mark") / pl.col("out_of") * (20 * MICRO))
+            .round(0)
+            .cast(pl.Int64)
+            .alias("_on_20"),
+            (pl.col("coefficient") * MILLI).round(0).cast(pl.Int64).alias("_coefficient"),
+        )
+    )
+    periods = spans.get_column("period").sort()
+    subjects = marks.get_column("subject").unique().sort()
+    size = ids.len() * periods.len() * subjects.len()
+    if size <= DENSE_CELLS_PER_MARK * marks.height + DENSE_CELLS_ALLOWANCE:
+        found = _marks_by_cell_dense(valid, ids, periods, subjects)
+        if found is not None:
+            return found, spans
+    return _marks_by_cell_grouped(valid), spans
 
 
 def period_frame(
@@ -354,45 +604,15 @@ def period_frame(
     has_counts = data.period_counts is not None and data.period_counts.height > 0
     if not has_marks and not has_counts:
         return pl.DataFrame(schema=schema)
-    calendar = _period_calendar(data)
+    frame: pl.DataFrame | None = None
+    spans = None
+    if has_marks:
+        assert data.marks is not None
+        frame, spans = marks_by_period(data.marks, data.pupils.get_column("pupil_id"))
+    calendar = _period_calendar(data, spans)
     if as_of is not None:
         calendar = calendar.filter(
             pl.col("period_start").is_null() | (pl.col("period_start") <= as_of)
-        )
-    frame: pl.DataFrame | None = None
-
-    if has_marks:
-        assert data.marks is not None
-        # One pass over the marks: per subject, then per period from the subject sums.
-        by_subject = (
-            data.marks.lazy()
-            .filter(pl.col("mark").is_not_null() & (pl.col("out_of") > 0))
-            .with_columns((pl.col("mark") / pl.col("out_of") * 20).alias("_on_20"))
-            .group_by("pupil_id", "period", "subject")
-            .agg(
-                (pl.col("_on_20") * pl.col("coefficient")).sum().alias("_weighted"),
-                pl.col("coefficient").sum().alias("_coefficients"),
-                pl.col("_on_20").mean().alias("_plain"),
-                (pl.col("_on_20") < 10).sum().alias("_under"),
-                pl.len().alias("_marks"),
-                pl.col("date").max().alias("_last"),
-            )
-            .with_columns(
-                pl.when(pl.col("_coefficients") > 0)
-                .then(pl.col("_weighted") / pl.col("_coefficients"))
-                .otherwise(pl.col("_plain"))
-                .alias("_subject_average")
-            )
-        )
-        frame = (
-            by_subject.group_by("pupil_id", "period")
-            .agg(
-                pl.col("_subject_average").mean().alias("average"),
-                (pl.col("_subject_average") < 10).sum().cast(pl.Int64).alias("subjects_under_10"),
-                (pl.col("_under").sum() / pl.col("_marks").sum()).alias("share_under_10"),
-                pl.col("_last").max().alias("known_on_marks"),
-            )
-            .collect()
         )
 
     if has_counts:
@@ -449,9 +669,15 @@ def period_frame(
 
     frame = frame.join(data.pupils.select("pupil_id", "level"), on="pupil_id", how="left")
     frame = frame.sort("pupil_id", "period_order").with_columns(
-        (pl.col("average").mean().over("level", "period") - pl.col("average")).alias(
-            "gap_to_level"
-        ),
+        # The level's mean in integer micro-points too (an exact sum, whatever the order).
+        (
+            (
+                (pl.col("average") * MICRO).round(0).cast(pl.Int64).sum().over("level", "period")
+                / pl.col("average").count().over("level", "period")
+                - (pl.col("average") * MICRO).round(0)
+            )
+            / MICRO
+        ).alias("gap_to_level"),
         pl.coalesce(
             "known_on_marks",
             pl.min_horizontal("period_end", pl.lit(as_of)) if as_of else pl.col("period_end"),

@@ -15,9 +15,24 @@ import datetime as dt
 
 import polars as pl
 
-from alliance.detection.engine.alerts import LEVEL_RANK
 from alliance.detection.engine.catalogue import INDICATORS, MONTHLY_INDICATORS
 from alliance.detection.engine.rules import RuleSet
+
+#: A reason's fields: the current alert's, all that ``explain`` needs to write its sentence.
+REASON_FIELDS = (
+    "indicator",
+    "granularity",
+    "period",
+    "period_start",
+    "value",
+    "threshold",
+    "level",
+    "since",
+    "since_start",
+    "legal",
+)
+#: Each indicator's place in the catalogue: the order of reasons that tie.
+CATALOGUE_ORDER = {code: index for index, code in enumerate(INDICATORS)}
 
 
 def contribution_column(code: str) -> str:
@@ -35,19 +50,6 @@ def window_start(monthly: pl.DataFrame, rules: RuleSet) -> dt.date | None:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _latest_per_indicator(periods: pl.DataFrame, code: str) -> pl.DataFrame:
-    return (
-        periods.filter(pl.col(code).is_not_null())
-        .sort("period_order")
-        .group_by("pupil_id")
-        .agg(
-            pl.col(code).last().cast(pl.Float64).alias("_value"),
-            pl.col("months").last().alias("_months"),
-            pl.col("period_order").last().alias("_order"),
-        )
-    )
-
-
 def _ratio(code: str, value: pl.Expr, alerte: float, months: pl.Expr, cap: float) -> pl.Expr:
     spec = INDICATORS[code]
     if spec.direction == "below":
@@ -58,52 +60,16 @@ def _ratio(code: str, value: pl.Expr, alerte: float, months: pl.Expr, cap: float
     return ratio.clip(0.0, cap).fill_null(0.0)
 
 
-def current_alerts(
-    alerts: pl.DataFrame, periods: pl.DataFrame, start: dt.date | None
-) -> pl.DataFrame:
-    """The alerts that describe a pupil now: monthly ones in the window, period ones of the
-    latest period the pupil has a value for; one per indicator (the latest, then the worst)."""
-    monthly = alerts.filter(pl.col("granularity") == "month")
-    if start is not None:
-        monthly = monthly.filter(pl.col("period_start") >= start)
-    else:
-        monthly = monthly.clear()
-    period_alerts = alerts.filter(pl.col("granularity") == "period")
-    if period_alerts.height:
-        latest = []
-        for code in period_alerts.get_column("indicator").unique().to_list():
-            latest.append(
-                _latest_per_indicator(periods, code)
-                .select("pupil_id", pl.col("_order"))
-                .with_columns(pl.lit(code).alias("indicator"))
-            )
-        orders = periods.select("period", "period_order").unique("period")
-        period_alerts = (
-            period_alerts.join(orders, on="period", how="left")
-            .join(pl.concat(latest), on=["pupil_id", "indicator"], how="inner")
-            .filter(pl.col("period_order") == pl.col("_order"))
-            .drop("period_order", "_order")
-        )
-    current = pl.concat([monthly, period_alerts], how="vertical")
-    return (
-        current.with_columns(
-            pl.col("level").replace_strict(LEVEL_RANK, return_dtype=pl.Int64).alias("_rank")
-        )
-        .sort(["period_start", "_rank"], descending=True, nulls_last=True)
-        .unique(["pupil_id", "indicator"], keep="first", maintain_order=True)
-    )
-
-
 def rank_pupils(
     pupils: pl.DataFrame,
     monthly: pl.DataFrame,
     periods: pl.DataFrame,
-    alerts: pl.DataFrame,
+    current: pl.DataFrame,
     rules: RuleSet,
 ) -> pl.DataFrame:
+    """The ranking; ``current``: the current alerts (``compute_alerts``' second frame)."""
     start = window_start(monthly, rules)
     window = monthly.filter(pl.col("month") >= start) if start is not None else monthly.clear()
-    current = current_alerts(alerts, periods, start)
     ranking = pupils.select("pupil_id", "level", "division")
     enabled = rules.enabled_rules()
     contribution_columns = [contribution_column(rule.code) for rule in enabled]
@@ -130,50 +96,85 @@ def rank_pupils(
     else:
         monthly_rules = [rule for rule in enabled if rule.code in MONTHLY_INDICATORS]
         if window.height and monthly_rules:
+            # The window is the pupils × months grid, in order: each pupil's months are
+            # ``per_pupil`` consecutive rows, summed as one fixed-size array (no group-by).
+            per_pupil = window.get_column("month").n_unique()
             ratio_frames.append(
-                window.group_by("pupil_id").agg(
-                    [
+                window.select(
+                    pl.col("pupil_id").gather_every(per_pupil),
+                    *[
                         _ratio(
                             rule.code,
                             # Months of the window before the data began count as zero.
-                            pl.col(rule.code).cast(pl.Float64).sum() / rules.score.window_months,
+                            pl.col(rule.code)
+                            .cast(pl.Float64)
+                            .fill_null(0.0)
+                            .reshape((-1, per_pupil))
+                            .arr.sum()
+                            / rules.score.window_months,
                             rule.alerte,
                             pl.lit(1.0),
                             rules.score.cap,
                         ).alias(rule.code)
                         for rule in monthly_rules
-                    ]
+                    ],
                 )
             )
         period_rules = [rule for rule in enabled if rule.code in periods.columns]
         if periods.height and period_rules:
+            # Each pupil's latest value of each indicator (and that period's length): carried
+            # forward over the frame sorted by pupil then period, kept where it is still the
+            # same pupil's, read on each pupil's last row (no per-group expressions).
             ordered = periods.sort("pupil_id", "period_order")
-            latest = ordered.group_by("pupil_id").agg(
-                [
-                    _ratio(
-                        rule.code,
-                        pl.col(rule.code).drop_nulls().last().cast(pl.Float64),
-                        rule.alerte,
-                        pl.col("months").filter(pl.col(rule.code).is_not_null()).last(),
-                        rules.score.cap,
-                    ).alias(rule.code)
-                    for rule in period_rules
+            carried = []
+            for rule in period_rules:
+                has = pl.col(rule.code).is_not_null()
+                owner = pl.when(has).then(pl.col("pupil_id")).forward_fill()
+                own = owner == pl.col("pupil_id")
+                carried += [
+                    pl.when(own)
+                    .then(pl.when(has).then(pl.col(rule.code)).forward_fill())
+                    .otherwise(None)
+                    .cast(pl.Float64)
+                    .alias(rule.code),
+                    pl.when(own)
+                    .then(pl.when(has).then(pl.col("months")).forward_fill())
+                    .otherwise(None)
+                    .alias(f"_months_{rule.code}"),
                 ]
+            latest = (
+                ordered.lazy()
+                .select("pupil_id", *carried)
+                .filter(pl.col("pupil_id").is_last_distinct())
+                .select(
+                    "pupil_id",
+                    *[
+                        _ratio(
+                            rule.code,
+                            pl.col(rule.code),
+                            rule.alerte,
+                            pl.col(f"_months_{rule.code}"),
+                            rules.score.cap,
+                        ).alias(rule.code)
+                        for rule in period_rules
+                    ],
+                )
+                .collect()
             )
             ratio_frames.append(latest)
-    if ratio_frames:
-        ratios = (
-            pl.concat(ratio_frames, how="diagonal")
-            .group_by("pupil_id")
-            .agg(
-                [
-                    pl.col(rule.code).max()
-                    for rule in enabled
-                    if any(rule.code in f.columns for f in ratio_frames)
-                ]
+    # Each frame has one row per pupil: joined, an indicator in both keeps the larger.
+    for frame in ratio_frames:
+        both = [code for code in frame.columns[1:] if code in ranking.columns]
+        ranking = (
+            ranking.join(
+                frame.rename({code: f"{code}_other" for code in both}),
+                on="pupil_id",
+                how="left",
+                maintain_order="left",
             )
+            .with_columns([pl.max_horizontal(code, f"{code}_other").alias(code) for code in both])
+            .drop([f"{code}_other" for code in both])
         )
-        ranking = ranking.join(ratios, on="pupil_id", how="left")
     ranking = ranking.with_columns(
         [
             (
@@ -184,31 +185,60 @@ def rank_pupils(
         ]
     ).select("pupil_id", "level", "division", *contribution_columns)
 
-    reasons = (
-        current.join(
-            ranking.select("pupil_id", *contribution_columns)
-            .unpivot(index="pupil_id", variable_name="_column", value_name="_contribution")
-            .with_columns(pl.col("_column").str.strip_prefix("contribution_").alias("indicator")),
-            on=["pupil_id", "indicator"],
-            how="left",
+    # Each reason's contribution, picked from its pupil's row (a join on the pupil alone,
+    # not on pupil and indicator name over an unpivoted frame).
+    contribution = (
+        pl.coalesce(
+            [
+                pl.when(pl.col("indicator") == rule.code).then(
+                    pl.col(contribution_column(rule.code))
+                )
+                for rule in enabled
+            ]
         )
-        .sort(["_rank", "_contribution"], descending=True, nulls_last=True)
+        if enabled
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    reasons = (
+        current.lazy()
+        .join(ranking.lazy().select("pupil_id", *contribution_columns), on="pupil_id", how="left")
+        .with_columns(
+            contribution.alias("_contribution"),
+            pl.col("indicator")
+            .replace_strict(CATALOGUE_ORDER, default=len(CATALOGUE_ORDER))
+            .alias("_catalogue"),
+        )
+        # Ties (same level, same contribution: two capped indicators) in catalogue order,
+        # so that the same data always give the same reasons in the same order. Sorted by
+        # pupil first: each pupil's reasons are then consecutive (a cheaper group-by).
+        .sort(
+            ["pupil_id", "_rank", "_contribution", "_catalogue"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
         .group_by("pupil_id", maintain_order=True)
         .agg(
-            pl.col("explanation").alias("reasons"),
+            pl.struct(*REASON_FIELDS).alias("reasons"),
             pl.col("indicator").alias("reason_indicators"),
             (pl.col("level") == "alerte").sum().cast(pl.Int64).alias("alerte_count"),
             (pl.col("level") == "vigilance").sum().cast(pl.Int64).alias("vigilance_count"),
             pl.col("legal").any().alias("legal"),
             pl.col("since_start").min().alias("since"),
         )
+        .collect()
+        # One chunk: gathering lists of structs spread over chunks is slow (the join below).
+        .rechunk()
     )
     score = (
         pl.sum_horizontal(contribution_columns).round(6) if contribution_columns else pl.lit(0.0)
     )
+    # Ranked first (a sort of plain columns), then the reasons joined in that order: a sort
+    # would otherwise move every pupil's list of reasons.
     ranking = (
         ranking.with_columns(score.alias("score"))
-        .join(reasons, on="pupil_id", how="left")
+        .sort(["score", "pupil_id"], descending=[True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        .join(reasons, on="pupil_id", how="left", maintain_order="left")
         .with_columns(
             pl.col("reasons").fill_null([]),
             pl.col("reason_indicators").fill_null([]),
@@ -222,8 +252,6 @@ def rank_pupils(
             .otherwise(None)
             .alias("top_level"),
         )
-        .sort(["score", "pupil_id"], descending=[True, False])
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
     )
     return ranking.select(
         "rank",

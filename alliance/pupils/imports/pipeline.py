@@ -50,6 +50,7 @@ from alliance.pupils.imports.report import ImportReport, ReportItem
 from alliance.pupils.imports.sources import alliance_csv, pronote_csv, siecle_sheet, siecle_xml
 from alliance.pupils.models import Guardian, Pupil, RosterImport, RosterSource
 from alliance.pupils.perms import can_import_roster
+from alliance.pupils.signals import pupil_left
 from alliance.tenancy.models import Division, Membership, School, SchoolYear
 from alliance.tenancy.services import division_get_or_create
 from alliance.tenancy.years import current_school_year, school_year_label
@@ -639,6 +640,8 @@ def _apply(
         pupil.version += 1
         pupil.save(update_fields=[*entry.changes, "version", "updated_at"])
         audit_record(action="update", target=pupil, membership=actor)
+        if entry.changes.get("left_on") is not None:
+            pupil_left.send(sender=Pupil, pupil=pupil, actor=actor)
         if entry.guardians_changed:
             for guardian in list(pupil.guardians.all()):
                 audit_record(action="delete", target=guardian, membership=actor)
@@ -651,6 +654,7 @@ def _apply(
         pupil.version += 1
         pupil.save(update_fields=["left_on", "version", "updated_at"])
         audit_record(action="update", target=pupil, membership=actor)
+        pupil_left.send(sender=Pupil, pupil=pupil, actor=actor)
     return history
 
 

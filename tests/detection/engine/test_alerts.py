@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from alliance.detection.engine import RuleSet, evaluate
+from alliance.detection.engine import INDICATORS, RuleSet, evaluate, explain
 from tests.detection.engine.helpers import TRIMESTERS, absences, d, dated, inputs, marks, pupils
 
 RULES = RuleSet.from_document({"indicators": {"lateness": {"vigilance": 2, "alerte": 4}}})
@@ -11,7 +11,8 @@ RULES = RuleSet.from_document({"indicators": {"lateness": {"vigilance": 2, "aler
 
 def _alerts(frame: pl.DataFrame, indicator: str, rules: RuleSet | None = None, **frames):
     result = evaluate(inputs(pupils("a", "b"), **frames), rules or RULES)
-    return result.alerts.filter(pl.col("indicator") == indicator).sort("period_start")
+    found = result.alerts.filter(pl.col("indicator") == indicator).sort("period_start")
+    return explain(found)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +139,7 @@ def test_every_alert_explains_itself():
     assert row["explanation"] == (
         "Retards : 5 en novembre 2024 (seuil d'alerte : 4), depuis novembre 2024"
     )
-    english = evaluate(inputs(pupils("a"), lateness=frame), RULES, language="en").alerts
+    english = explain(evaluate(inputs(pupils("a"), lateness=frame), RULES).alerts, "en")
     assert english.get_column("explanation").item() == (
         "Lateness: 5 in November 2024 (alerte threshold: 4), since November 2024"
     )
@@ -149,7 +150,7 @@ def test_every_alert_explains_itself():
 def test_rates_are_explained_in_per_cent():
     frame = absences([("a", d(2024, 11, 4), 19, False)])
     result = evaluate(inputs(pupils("a"), absences=frame), as_of=d(2024, 11, 30))
-    row = result.alerts.filter(pl.col("indicator") == "absence_rate").row(0, named=True)
+    row = explain(result.alerts.filter(pl.col("indicator") == "absence_rate")).row(0, named=True)
     assert row["explanation"].startswith(
         "Taux d'absence : 50 % en novembre 2024 (seuil d'alerte : 20 %)"
     )
@@ -166,3 +167,53 @@ def test_a_pupil_without_events_raises_no_alert():
     result = evaluate(inputs(pupils("a", "b"), absences=frame))
     assert "b" not in result.alerts.get_column("pupil_id").to_list()
     assert result.ranking.filter(pl.col("pupil_id") == "b").get_column("score").item() == 0.0
+
+
+def test_every_alert_names_its_indicator_value_and_threshold():
+    """Issue 4: each alert explains itself. Every alert of a year with every kind of
+    event (monthly and per period, both levels, the legal flag), in both languages."""
+    frame = absences([("a", d(2024, 9 + month, 4), 2 + month, False) for month in range(4)])
+    late = dated([("b", d(2024, 10, 1 + day)) for day in range(6)])
+    graded = marks(
+        [
+            ("a", "T1", "m", 6.0),
+            ("a", "T2", "m", 4.5),
+            ("b", "T1", "m", 15.0),
+            ("b", "T2", "f", 7.25),
+        ]
+    )
+    result = evaluate(
+        inputs(pupils("a", "b"), absences=frame, lateness=late, marks=graded, periods=TRIMESTERS),
+        RULES,
+        as_of=d(2024, 12, 31),
+    )
+    alerts = result.alerts
+    assert {"month", "period"} <= set(alerts.get_column("granularity").to_list())
+    assert {"vigilance", "alerte"} <= set(alerts.get_column("level").to_list())
+    assert alerts.get_column("legal").any()
+    for language, words in (("fr", ("seuil", "depuis")), ("en", ("threshold", "since"))):
+        explained = explain(alerts, language)
+        assert explained.drop("explanation").equals(alerts)  # same rows, same order
+        for row in explained.iter_rows(named=True):
+            text = row["explanation"]
+            spec = INDICATORS[row["indicator"]]
+            assert text.startswith(spec.label(language)), text
+            for number in (row["value"], row["threshold"]):
+                shown = (
+                    f"{round(number * 100)} %"
+                    if spec.unit in ("rate", "share")
+                    else _number(number)
+                )
+                assert shown in text.replace(",", "."), (shown, text)
+            assert all(word in text for word in words), text
+            assert row["period"] is not None and row["since"] is not None
+            assert ("L131-8" in text) is row["legal"], text
+
+
+def _number(value: float) -> str:
+    return f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def test_explain_needs_the_alert_columns():
+    with pytest.raises(ValueError, match="threshold"):
+        explain(pl.DataFrame({"indicator": ["lateness"]}))

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from alliance.detection.engine import RuleSet, evaluate
+from alliance.detection.engine import RuleSet, evaluate, explain_reasons
 from alliance.detection.engine.rules import DEFAULT_INDICATOR_RULES
 from tests.detection.engine.helpers import absences, d, dated, inputs, pupils
 
@@ -39,7 +39,10 @@ def test_ranking_order_reasons_and_ties():
     assert a["legal"] is True
     assert a["top_level"] == "alerte"
     assert a["reason_indicators"][0] == "unjustified_half_days"
-    assert "L131-8" in a["reasons"][0]
+    assert a["reasons"][0]["indicator"] == "unjustified_half_days"
+    assert a["reasons"][0]["legal"] is True
+    assert "L131-8" in explain_reasons(ranking.head(1)).get_column("explanation")[0]
+    assert [r["indicator"] for r in a["reasons"]] == a["reason_indicators"]
     c = ranking.row(2, named=True)
     assert (c["score"], c["reasons"], c["top_level"]) == (0.0, [], None)
 
