@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -88,6 +89,8 @@ SKIP_NO_MARK = "no_mark"
 
 
 _UNSET: Any = object()
+#: ``map(cleaned.get, names, _EMPTY)``: each name's cleaned text, "" when it has none.
+_EMPTY = itertools.repeat("")
 
 
 class Cell:
@@ -171,6 +174,14 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+class CleanTexts(dict[str, str]):
+    """Cell texts and their cleaned form (``clean_cell``), each cleaned on first lookup."""
+
+    def __missing__(self, text: str) -> str:
+        cleaned = self[text] = clean_cell(text)
+        return cleaned
+
+
 class RowReader:
     """Reads the mapped cells of one data row, keeping each cell's outcome and located problems."""
 
@@ -187,25 +198,22 @@ class RowReader:
         self.result = ReadRow(row=row)
         self.cells = cells
         self.memo: dict[Any, Any] = {} if memo is None else memo
-        # Each mapped cell cleaned once; a text met before (a date, a class, a name) is
-        # looked up rather than cleaned again.
-        self._raw: dict[str, str] = {}
-        memo = self.memo
+        # Each distinct cell text cleaned once per import; a text met before (a date, a
+        # class, a name) is looked up rather than cleaned again.
+        texts = self.memo.get(CleanTexts)
+        if texts is None:
+            texts = self.memo[CleanTexts] = CleanTexts()
         width = len(cells)
-        for name, index in mapping.items():
-            if index < width:
-                text = cells[index]
-                found = memo.get(text)
-                if found is None:
-                    found = memo[text] = clean_cell(text)
-                self._raw[name] = found
+        self.cleaned: dict[str, str] = {
+            name: texts[cells[index]] for name, index in mapping.items() if index < width
+        }
 
     def has(self, name: str) -> bool:
         return name in self.mapping
 
     def raw(self, name: str) -> str:
         """The cleaned text of the field's cell; ``""`` when unmapped or beyond the row's end."""
-        return self._raw.get(name, "")
+        return self.cleaned.get(name, "")
 
     def fail(self, name: str, message: str) -> None:
         index = self.mapping.get(name)
@@ -245,7 +253,7 @@ class RowReader:
         """Like ``parse``, but an empty cell is ``None`` without a problem."""
         if name not in self.mapping:
             return None
-        if not self._raw.get(name):
+        if not self.cleaned.get(name):
             self.result.cells[name] = Cell("", "—")
             return None
         return self.parse(name, parser, *args, **kwargs)
@@ -253,7 +261,7 @@ class RowReader:
     def text(self, name: str, *, max_length: int, required: bool = False) -> str:
         if name not in self.mapping:
             return ""
-        raw = self._raw.get(name, "")
+        raw = self.cleaned.get(name, "")
         self.result.cells[name] = Cell(raw, raw or "—")
         if required and not raw:
             self.fail(name, _("a value is required."))
@@ -472,7 +480,33 @@ def _number(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
+#: A mark's cells other than the mark: the same for every pupil of one assessment.
+_MARK_CONTEXT = ("period", "subject", "date", "assessment", "out_of", "coefficient")
+
+
 def _mark(reader: RowReader, context: ReadContext) -> None:
+    # A class's marks of one assessment share their period, subject, date, assessment,
+    # scale and coefficient: read once per import when they read without a problem, so
+    # that each row only parses its mark. (A problem is never remembered: a row that
+    # misses is read in full, as before, with its own messages.)
+    key = ("mark", *map(reader.cleaned.get, _MARK_CONTEXT, _EMPTY))
+    known = context.memo.get(key)
+    if known is None:
+        _mark_in_full(reader, context, key)
+        return
+    period, subject, when, assessment, out_of, coefficient, cells = known
+    reader.result.cells.update(cells)
+    if reader.has("mark") and not reader.raw("mark"):
+        reader.result.cells["mark"] = Cell("", _("(no mark: row skipped)"))
+        reader.result.skip = SKIP_NO_MARK
+        return
+    mark: MarkValue | None = reader.parse("mark", parse_mark)
+    if mark is None:
+        return
+    _mark_values(reader, period, subject, when, assessment, mark, out_of, coefficient)
+
+
+def _mark_in_full(reader: RowReader, context: ReadContext, key: tuple[Any, ...]) -> None:
     period = _period(reader, context)
     subject = reader.text("subject", max_length=_NAME_MAX, required=True)
     when = reader.optional("date", parse_when)
@@ -486,6 +520,29 @@ def _mark(reader: RowReader, context: ReadContext) -> None:
     coefficient = reader.optional("coefficient", parse_decimal)
     if mark is None or not reader.result.ok:
         return
+    context.memo[key] = (
+        period,
+        subject,
+        when,
+        assessment,
+        out_of,
+        coefficient,
+        {name: reader.result.cells[name] for name in _MARK_CONTEXT if name in reader.result.cells},
+    )
+    _mark_values(reader, period, subject, when, assessment, mark, out_of, coefficient)
+
+
+def _mark_values(
+    reader: RowReader,
+    period: str,
+    subject: str,
+    when: When | None,
+    assessment: str,
+    mark: MarkValue,
+    out_of: Decimal | None,
+    coefficient: Decimal | None,
+) -> None:
+    """Check the mark against its scale, then the row's identity and values."""
     if out_of is None:
         out_of = mark.out_of if mark.out_of is not None else Decimal("20.00")
     elif mark.out_of is not None and mark.out_of != out_of:
@@ -583,7 +640,16 @@ def read_row(
 ) -> ReadRow:
     """Read one data row. Problems are in ``.issues``; a valid row to leave out has ``.skip``."""
     reader = RowReader(table, mapping, row, cells, context.memo)
-    width = table.width
+    # What depends only on the file and the mapping, worked out on the first row.
+    shape = context.memo.get(("shape", id(table), id(mapping)))
+    if shape is None:
+        width = table.width
+        shape = context.memo[("shape", id(table), id(mapping))] = (
+            width,
+            max(len(table.headers), width),
+            _split_names(mapping),
+        )
+    width, beyond, names = shape
     if len(cells) < width:
         missing = len(cells)
         reader.result.issues.append(
@@ -604,7 +670,7 @@ def read_row(
             )
         )
         return reader.result
-    if any(clean_cell(cell) for cell in cells[max(len(table.headers), width) :]):
+    if len(cells) > beyond and any(clean_cell(cell) for cell in cells[beyond:]):
         reader.fail_row(
             _(
                 "a value beyond the header’s last column (a “%(delimiter)s” inside a value must "
@@ -620,12 +686,11 @@ def read_row(
     # always read in full, so that its messages carry its own row number.
     # (Marks rarely repeat: past a few thousand kept and seldom found again, no more are kept.)
     remember = context.events_kept < 5000 or context.event_hits > context.events_kept
-    names = context.memo.get(("names", id(mapping)))
-    if names is None:
-        names = context.memo[("names", id(mapping))] = _split_names(mapping)
-    raw = reader.raw
-    event_key = ("event", *map(raw, names[0]))
-    known = context.memo.get(event_key)
+    cleaned = reader.cleaned
+    # Once remembering has stopped paying, the rows are read without looking (the few kept
+    # events would give the same values as reading them).
+    event_key = ("event", *map(cleaned.get, names[0], _EMPTY)) if remember else None
+    known = context.memo.get(event_key) if remember else None
     if known is not None:
         context.event_hits += 1
         result.identity, values, result.skip, notes, known_cells = known
@@ -634,7 +699,7 @@ def read_row(
         result.cells.update(known_cells)
     else:
         _READERS[context.kind](reader, context)
-        if result.ok and remember:
+        if result.ok and event_key is not None:
             context.events_kept += 1
             context.memo[event_key] = (
                 result.identity,
@@ -645,7 +710,7 @@ def read_row(
             )
     if result.skip:
         return result
-    pupil_key = ("pupil", *map(raw, names[1]))
+    pupil_key = ("pupil", *map(cleaned.get, names[1], _EMPTY))
     ids = context.memo.get(pupil_key)
     if ids is None:
         before = len(result.issues)
@@ -681,6 +746,8 @@ def source_key(*, school_key: str, kind: str, pupil_key: str, identity: tuple[An
 #: ``json.dumps(..., ensure_ascii=False)`` makes a new encoder at each call; one for every
 #: row writes the same text, a microsecond a row sooner.
 _json_text = json.JSONEncoder(ensure_ascii=False).encode
+#: The encoder's own function for one string (``ensure_ascii=False``).
+_json_string = json.encoder.encode_basestring
 
 
 class SourceKeys:
@@ -697,9 +764,21 @@ class SourceKeys:
         if prefix is None:
             whole = json.dumps([self.school_key, self.kind, pupil_key], ensure_ascii=False)
             prefix = self._prefixes[pupil_key] = whole[:-1]
-        if identity:
-            rest = _json_text(list(identity))
-            payload = f"{prefix}, {rest[1:]}"
-        else:
-            payload = f"{prefix}]"
+        payload = f"{prefix}, {_json_items(identity)}]" if identity else f"{prefix}]"
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _json_items(items: tuple[Any, ...]) -> str:
+    """The items of a JSON array, as ``json.dumps(list(items), ensure_ascii=False)`` writes
+    them between its brackets: strings and whole numbers written directly (an identity
+    holds nothing else), anything else by the encoder."""
+    parts = []
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            parts.append(_json_string(item))
+        elif kind is int:
+            parts.append(int.__repr__(item))
+        else:
+            parts.append(_json_text(item))
+    return ", ".join(parts)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from django.db import connections
 from django.db.models import FloatField, Max, Min, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -95,7 +96,24 @@ class SchoolFrames:
 
 
 def _frame(rows: Iterable[Sequence[Any]], schema: dict[str, Any]) -> pl.DataFrame:
+    if isinstance(rows, QuerySet):
+        return _query_frame(rows, schema)
     return pl.DataFrame(list(rows), schema=schema, orient="row")
+
+
+def _query_frame(queryset: QuerySet[Any], schema: dict[str, Any]) -> pl.DataFrame:
+    """A ``values_list`` queryset's rows as the driver returns them, typed by Polars.
+
+    The same SQL as the queryset (its filters, hence its visibility, unchanged), without
+    Django's per-value converters: the drivers already give dates and numbers, and Polars
+    turns SQLite's 0/1 into booleans by the schema. A school's year is ~150,000 values a
+    frame; the converters were half of reading them.
+    """
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def visible_pupils(membership: Membership | None, *, include_left: bool = False) -> QuerySet[Pupil]:

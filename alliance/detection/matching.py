@@ -17,6 +17,7 @@ resolved once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 import uuid
@@ -55,6 +56,8 @@ _LETTERS = str.maketrans(
 _NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 
 
+# Remembered: every import of a school keys the same few thousand names again.
+@functools.lru_cache(maxsize=65_536)
 def name_key(value: str) -> str:
     """A name as compared: no case, accents, ligatures, apostrophes, hyphens or spaces.
 
@@ -68,6 +71,7 @@ def name_key(value: str) -> str:
     return _NOT_LETTER_OR_DIGIT.sub("", stripped.translate(_LETTERS))
 
 
+@functools.lru_cache(maxsize=4096)
 def division_key(code: str) -> str:
     return plain_text(code).replace(" ", "")
 

@@ -3,9 +3,12 @@ formatting for display only when shown, the same rows as the ORM would write."""
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from alliance.audit.models import AuditEvent
 from alliance.core import clock
@@ -15,6 +18,7 @@ from alliance.detection.events import When
 from alliance.detection.importer import events_import, preview_rows
 from alliance.detection.models import Absence, EventImport, Mark
 from alliance.detection.tables import read_table
+from alliance.jobs.progress import Progress
 from tests.detection.conftest import csv_bytes, sample
 from tests.detection.test_event_import import ABSENCES_MAPPING, HEADER, _refused, snapshot
 
@@ -214,3 +218,93 @@ def test_an_empty_mark_is_skipped_and_a_special_code_kept(cpe, sample_pupils):
     assert (report.new, report.skipped) == (1, 2)
     mark = Mark.objects.get()
     assert (mark.mark, mark.special) == (None, "absent")
+
+
+_IDENTITY_ITEMS = st.one_of(
+    st.text(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+)
+
+
+@given(identity=st.lists(_IDENTITY_ITEMS, max_size=10).map(tuple))
+def test_source_keys_written_fast_are_the_documented_ones(identity):
+    # ``SourceKeys`` writes strings and whole numbers itself: any text (quotes, backslashes,
+    # control characters, line separators, astral characters) must come out as ``json.dumps``.
+    keys = events_module.SourceKeys(school_key="école", kind="marks")
+    assert keys(pupil_key="p", identity=identity) == events_module.source_key(
+        school_key="école", kind="marks", pupil_key="p", identity=identity
+    )
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_public_ids_made_in_bulk_are_random_version_4_uuids(native):
+    made = importer.random_uuids(2000, native=native)
+    ids = [value if native else uuid.UUID(hex=value) for value in made]
+    assert len(ids) == len(set(ids)) == 2000
+    assert all(i.version == 4 and i.variant == uuid.RFC_4122 for i in ids)
+    if not native:
+        assert all(isinstance(value, str) and len(value) == 32 for value in made)
+    # Every other bit is random: over 2,000 ids each of the 122 random bits takes both values.
+    bits = [i.int for i in ids]
+    fixed = {76, 77, 78, 79, 62, 63}  # version (bits 76-79) and variant (bits 62-63)
+    for bit in set(range(128)) - fixed:
+        assert 0 < sum((value >> bit) & 1 for value in bits) < 2000
+
+
+def test_marks_of_one_assessment_each_report_their_own_problem(cpe, sample_pupils):
+    # The cells a class's marks share (period, subject, date, assessment, scale,
+    # coefficient) are read once; each row still gets its own mark checked and located,
+    # and a shared cell with a problem is reported on every row that has it.
+    context = ["Trimestre 1", "MATHEMATIQUES", "18/09/2026", "Contrôle 4", "", "20", "2"]
+    bad_date = ["Trimestre 1", "MATHEMATIQUES", "31/09/2026", "Contrôle 5", "", "20", "2"]
+
+    def row(name, division, cells, mark):
+        return [name, division, *cells[:4], mark, *cells[5:]]
+
+    rows = [
+        row("BELKACEM Inès", "4E B", context, "12"),
+        row("MARTIN Léa", "4E B", context, "douze"),
+        row("LE PAIN--PERDU Alexia", "3E A", context, "21"),
+        row("N'DIAYE Moussa", "3E A", context, "8,5"),
+        row("BELKACEM Inès", "4E B", bad_date, "12"),
+        row("MARTIN Léa", "4E B", bad_date, "13"),
+        row("MARTIN Léa", "4E B", context, ""),
+    ]
+    report = marks(rows, cpe, dry_run=True)
+    message = "\n".join(report.errors)
+    assert "row 3, column 7 (Note)" in message
+    assert "row 4, column 7 (Note): the mark is greater than the scale (20)" in message
+    for line in (6, 7):
+        assert f"row {line}, column 5 (Date)" in message
+    assert "row 2," not in message and "row 5," not in message and "row 8," not in message
+    assert (report.error_rows, report.new, report.skipped) == (4, 2, 1)
+    report = marks([rows[0], rows[3]], cpe)
+    assert sorted(Mark.objects.values_list("mark", flat=True)) == [Decimal("8.5"), Decimal("12")]
+    assert set(Mark.objects.values_list("coefficient", "out_of", "assessment")) == {
+        (Decimal("2"), Decimal("20"), "Contrôle 4")
+    }
+
+
+def test_progress_counts_every_row_once(cpe, sample_pupils):
+    class Counting(Progress):
+        def __init__(self):
+            super().__init__()
+            self.reports = 0
+
+        def report(self, *, force):
+            self.reports += 1
+
+    table = read_table(csv_bytes([HEADER, *(ROWS * 150)]), "a.csv")
+    progress = Counting()
+    importer.plan_rows(
+        school=cpe.school,
+        kind="absences",
+        table=table,
+        mapping=ABSENCES_MAPPING,
+        progress=progress,
+    )
+    assert progress.done == progress.total == 600
+    assert 2 <= progress.reports <= 600 // importer._PROGRESS_EVERY + 3

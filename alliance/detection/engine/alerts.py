@@ -23,6 +23,7 @@ from alliance.detection.engine.catalogue import (
     PERIOD_INDICATORS,
     IndicatorSpec,
 )
+from alliance.detection.engine.indicators import rank_of
 from alliance.detection.engine.rules import IndicatorRule, RuleSet
 
 LEVEL_RANK = {"vigilance": 1, "alerte": 2}
@@ -178,7 +179,6 @@ def _monthly_shared(monthly: pl.DataFrame) -> pl.DataFrame:
     same pupil)."""
     n_months = monthly.get_column("month").n_unique()
     return monthly.with_columns(
-        (pl.col("month").dt.year() * 12 + pl.col("month").dt.month()).cast(pl.Int64).alias("_t"),
         (pl.col("pupil_id") == pl.col("pupil_id").shift(1)).fill_null(False).alias("_follows"),
         # The pupil's rank (the frame is the pupils × months grid, in order).
         (pl.int_range(pl.len(), dtype=pl.UInt64) // n_months).alias("_p"),
@@ -190,7 +190,6 @@ def _monthly_base(shared: pl.DataFrame, code: str) -> pl.LazyFrame:
         "pupil_id",
         "_p",
         code,
-        "_t",
         "_follows",
         pl.col("month").alias("_start"),
         pl.col(KNOWN_ON_COLUMN[code]).alias("_known"),
@@ -209,7 +208,6 @@ def _period_base(periods: pl.DataFrame, code: str) -> pl.LazyFrame:
         "pupil_id",
         "_p",
         code,
-        pl.col("period_order").alias("_t"),
         (
             (pl.col("pupil_id") == pl.col("pupil_id").shift(1))
             & ((pl.col("period_order") - pl.col("period_order").shift(1)) == 1)
@@ -229,17 +227,47 @@ def compute_alerts(
     rules: RuleSet,
     window_start: dt.date | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Every alert, and the *current* ones (what describes a pupil now).
+    """Every alert, and the *current* ones (``assemble_alerts``, both collected)."""
+    if monthly.height:
+        # The pupils' ranks, as in the monthly grid: a single integer sort key.
+        ids = monthly.get_column("pupil_id").gather_every(monthly.get_column("month").n_unique())
+    else:
+        ids = periods.get_column("pupil_id").unique().sort()
+    everything, current = assemble_alerts(
+        monthly_alerts(monthly, rules),
+        period_alerts(periods, ids, rules),
+        rules,
+        window_start,
+        pupil_dtype=monthly.schema["pupil_id"] if monthly.width else periods.schema["pupil_id"],
+    )
+    return everything.collect(), current
 
-    Current: the monthly alerts of the score's window (from ``window_start``) and the period
-    alerts of the latest period the pupil has a value for; one per indicator (the latest,
-    then the worst), with a ``_rank`` column (vigilance 1, alerte 2). Both come from the same
-    per-indicator plans, collected together (shared work is computed once).
-    """
-    plans: list[tuple[str, str, pl.LazyFrame]] = []
-    order = {code: rank for rank, code in enumerate(sorted(rules.indicators))}
-    shared = _monthly_shared(monthly) if monthly.height else monthly
-    months = monthly.get_column("month").unique().sort().to_list() if monthly.height else []
+
+#: One granularity's alerts: each indicator's, collected (rows sorted by pupil then time,
+#: with the pupil's rank ``_p``), and, per period, each pupil's latest period per indicator.
+AlertParts = tuple[dict[str, pl.DataFrame], pl.DataFrame | None]
+
+
+def monthly_alerts(monthly: pl.DataFrame, rules: RuleSet) -> AlertParts:
+    """Every monthly indicator's alerts, computed together (shared work done once). They
+    need only the monthly frame: ``evaluate`` computes them while the periods are built."""
+    if not monthly.height:
+        return {}, None
+    shared = _monthly_shared(monthly)
+    months = monthly.get_column("month").unique().sort().to_list()
+    plans: dict[str, pl.LazyFrame] = {}
+    for code, rule in rules.indicators.items():
+        effective = _effective_rule(rule)
+        if effective is not None and code in MONTHLY_INDICATORS:
+            base = _monthly_base(shared, code)
+            plans[code] = _indicator_alerts(base, code, effective, "month", False, months=months)
+    return dict(zip(plans, pl.collect_all(list(plans.values())), strict=True)), None
+
+
+def period_alerts(periods: pl.DataFrame, pupil_ids: pl.Series, rules: RuleSet) -> AlertParts:
+    """Every period indicator's alerts and each pupil's latest period per indicator;
+    ``periods`` sorted by pupil then period (as ``period_frame`` gives them); ``pupil_ids``:
+    every pupil, sorted (their ranks make the alerts' sort key)."""
     period_codes = [
         code
         for code in rules.indicators
@@ -247,42 +275,51 @@ def compute_alerts(
         and periods.height
         and periods.get_column(code).null_count() < periods.height
     ]
-    if period_codes:
-        # The pupils' ranks, as in the monthly grid: a single integer sort key below.
-        if monthly.height:
-            ids = monthly.get_column("pupil_id").gather_every(len(months))
-        else:
-            ids = periods.get_column("pupil_id").unique().sort()
-        index = pl.DataFrame(
-            {"pupil_id": ids, "_p": pl.int_range(len(ids), dtype=pl.UInt64, eager=True)}
-        )
-        periods = periods.join(index, on="pupil_id", how="left", maintain_order="left")
+    if not period_codes:
+        return {}, None
+    periods = periods.with_columns(
+        rank_of(pl.col("pupil_id"), pupil_ids).cast(pl.UInt64).alias("_p")
+    )
+    plans: dict[str, pl.LazyFrame] = {}
     for code, rule in rules.indicators.items():
         effective = _effective_rule(rule)
-        if effective is None:
-            continue
-        if code in MONTHLY_INDICATORS and monthly.height:
-            base = _monthly_base(shared, code)
-            plans.append(
-                (
-                    code,
-                    "month",
-                    _indicator_alerts(base, code, effective, "month", False, months=months),
-                )
-            )
-        if code in period_codes:
+        if effective is not None and code in period_codes:
             base = _period_base(periods, code)
-            plans.append((code, "period", _indicator_alerts(base, code, effective, "period", True)))
-    # Every indicator's alerts computed once, together; then stacked, and the current ones
-    # picked from them.
-    latest = _latest_periods(periods, period_codes) if period_codes else None
-    collected = pl.collect_all(
-        [plan for _, _, plan in plans] + ([latest] if latest is not None else [])
-    )
-    latest_frame = collected.pop() if latest is not None else None
+            plans[code] = _indicator_alerts(base, code, effective, "period", True)
+    collected = pl.collect_all([*plans.values(), _latest_periods(periods, period_codes)])
+    latest = collected.pop()
+    return dict(zip(plans, collected, strict=True)), latest
+
+
+def assemble_alerts(
+    monthly: AlertParts,
+    periods: AlertParts,
+    rules: RuleSet,
+    window_start: dt.date | None,
+    pupil_dtype: pl.DataType,
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Every alert, and the *current* ones (what describes a pupil now), from each
+    granularity's parts (``monthly_alerts``, ``period_alerts``).
+
+    Current: the monthly alerts of the score's window (from ``window_start``) and the period
+    alerts of the latest period the pupil has a value for; one per indicator (the latest,
+    then the worst), with a ``_rank`` column (vigilance 1, alerte 2). Every alert is
+    returned still to sort (a lazy frame: the sort of millions of rows can run while the
+    ranking reads the current alerts); the current ones collected.
+    """
+    order = {code: rank for rank, code in enumerate(sorted(rules.indicators))}
+    # In the rules' order, each indicator's monthly part before its period part: the order
+    # in which equal keys are stacked before the sort.
+    parts = [
+        (code, granularity, found[code])
+        for code in rules.indicators
+        for granularity, (found, _) in (("month", monthly), ("period", periods))
+        if code in found
+    ]
+    latest_frame = periods[1]
     found: list[pl.LazyFrame] = []
     current: list[tuple[str, pl.LazyFrame]] = []
-    for (code, granularity, _), frame in zip(plans, collected, strict=True):
+    for code, granularity, frame in parts:
         part = frame.lazy()
         found.append(
             part.with_columns(
@@ -314,10 +351,9 @@ def compute_alerts(
                     ),
                 )
             )
-    pupil_dtype = monthly.schema["pupil_id"] if monthly.width else periods.schema["pupil_id"]
     empty = pl.DataFrame(schema={"pupil_id": pupil_dtype, **ALERT_SCHEMA})
     if not found:
-        return empty, empty.with_columns(pl.lit(None, dtype=pl.Int64).alias("_rank"))
+        return empty.lazy(), empty.with_columns(pl.lit(None, dtype=pl.Int64).alias("_rank"))
     # Sorted by pupil, period start, then indicator name, on one integer key (pupil rank,
     # day, the name's rank): much cheaper than sorting on three columns, one a string.
     everything = pl.concat(found, how="vertical").sort("_key").drop("_key")
@@ -341,8 +377,7 @@ def compute_alerts(
         if single
         else empty.lazy().with_columns(pl.lit(None, dtype=pl.Int64).alias("_rank"))
     )
-    alerts, now_frame = pl.collect_all([everything, now])
-    return alerts, now_frame
+    return everything, now.collect()
 
 
 def _day_key(date: pl.Expr) -> pl.Expr:
@@ -353,9 +388,9 @@ def _day_key(date: pl.Expr) -> pl.Expr:
 
 def _latest_periods(periods: pl.DataFrame, codes: list[str]) -> pl.LazyFrame:
     """Per pupil and indicator, the latest period with a value (period, indicator)."""
+    # The frame is sorted by pupil then period: each group's last value is the latest.
     return (
         periods.lazy()
-        .sort("pupil_id", "period_order")
         .group_by("pupil_id")
         .agg(
             [

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import polars as pl
 
-from alliance.detection.engine.alerts import compute_alerts
+from alliance.detection.engine.alerts import (
+    assemble_alerts,
+    monthly_alerts,
+    period_alerts,
+)
 from alliance.detection.engine.catalogue import INDICATORS
 from alliance.detection.engine.indicators import (
     Conformed,
@@ -18,7 +26,17 @@ from alliance.detection.engine.indicators import (
 )
 from alliance.detection.engine.rules import RuleSet
 from alliance.detection.engine.schema import EngineInput, InputFrameError, conform
-from alliance.detection.engine.score import rank_pupils, weights_frame, window_start
+from alliance.detection.engine.score import (
+    monthly_ratios,
+    period_ratios,
+    rank_pupils,
+    ratios_need_alerts,
+    score_pupils,
+    weights_frame,
+    window_start,
+)
+
+T = TypeVar("T")
 
 EVENT_DATE_COLUMN = {
     "absences": "start_date",
@@ -27,6 +45,32 @@ EVENT_DATE_COLUMN = {
     "signs": "date",
     "marks": "date",
 }
+
+#: From this many event rows on, ``evaluate`` runs its two independent chains side by side
+#: (the monthly grid and its alerts; the periods and theirs), then sorts every alert while
+#: the ranking is built: each stage alone leaves a core idle in its single-threaded parts
+#: (numpy sums, one-chunk Polars expressions, Python between queries), and numpy and
+#: Polars release the GIL there. Below (a school: ~120,000 rows for 2,000 pupils), one
+#: thread; the pool starts paying from about this size (measured: 3,500 pupils, 200,000
+#: rows, 120 ms in the pool against 132 ms without).
+CONCURRENT_MIN_ROWS = 200_000
+#: At most this many stages at once (the machines are small: 2 cores is the target).
+STAGE_WORKERS = 2
+
+
+class _Stages:
+    """Runs a stage in a thread of a bounded pool, or at once when the pool is off (small
+    inputs): the result is the same either way, only when it is computed differs."""
+
+    def __init__(self, pool: ThreadPoolExecutor | None) -> None:
+        self.pool = pool
+
+    def start(self, stage: Callable[..., T], *arguments: object) -> Callable[[], T]:
+        if self.pool is None:
+            value = stage(*arguments)
+            return lambda: value
+        future: Future[T] = self.pool.submit(stage, *arguments)
+        return future.result
 
 
 @dataclass(frozen=True)
@@ -136,13 +180,18 @@ def _prepare(frames: EngineInput, as_of: dt.date | None) -> tuple[Conformed, dic
                 frame = frame.filter(known)
         if as_of is not None and name in EVENT_DATE_COLUMN:
             column = EVENT_DATE_COLUMN[name]
-            keep = frame.select(pl.col(column).is_null() | (pl.col(column) <= as_of)).to_series()
-            if not keep.all():
-                frame = frame.filter(keep)
+            # Filtered only when some event is later (a maximum, no mask of every row).
+            latest = frame.get_column(column).max()
+            if isinstance(latest, dt.date) and latest > as_of:
+                frame = frame.filter(pl.col(column).is_null() | (pl.col(column) <= as_of))
         prepared[name] = frame
     data = Conformed(pupils=pupils, **prepared)
     check_periods(data)
     return data, dropped
+
+
+def _collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    return frame.collect()
 
 
 def evaluate(
@@ -163,18 +212,63 @@ def evaluate(
     if as_of is None:
         dates = event_dates(data)
         as_of = max(dates) if dates else None
-    monthly = monthly_frame(data, rules, as_of)
-    periods = period_frame(
-        data,
-        rules,
-        as_of,
-        has_absence_events=data.absences is not None and data.absences.height > 0,
-        has_lateness_events=data.lateness is not None and data.lateness.height > 0,
+    rows = sum(
+        frame.height
+        for frame in (data.absences, data.lateness, data.sanctions, data.signs, data.marks)
+        if frame is not None
     )
-    alerts, current = compute_alerts(
-        monthly, periods, rules, window_start=window_start(monthly, rules)
+    pool = (
+        ThreadPoolExecutor(max_workers=min(STAGE_WORKERS, os.cpu_count() or 1))
+        if rows >= CONCURRENT_MIN_ROWS
+        else None
     )
-    ranking = rank_pupils(data.pupils, monthly, periods, current, rules)
+    ids = data.pupils.get_column("pupil_id").sort()
+    weighted = not ratios_need_alerts(rules)
+
+    try:
+        stages = _Stages(pool)
+        # Two chains side by side, each stage as soon as what it reads is ready: the
+        # periods (marks) in a thread, the monthly grid, its alerts and ratios here; then
+        # the period alerts in the thread while the period ratios and the score are
+        # computed here; the current alerts and the ranking here, every alert sorted in
+        # the thread.
+        periods_of = stages.start(
+            period_frame,
+            data,
+            rules,
+            as_of,
+            data.absences is not None and data.absences.height > 0,
+            data.lateness is not None and data.lateness.height > 0,
+        )
+        monthly = monthly_frame(data, rules, as_of)
+        by_month = monthly_alerts(monthly, rules)
+        ratios = monthly_ratios(monthly, rules) if weighted else []
+        periods = periods_of()
+        by_period_of = stages.start(period_alerts, periods, ids, rules)
+        scored = (
+            score_pupils(
+                data.pupils,
+                monthly,
+                periods,
+                rules,
+                ratios=ratios + period_ratios(periods, rules),
+            )
+            if weighted
+            else None
+        )
+        everything, current = assemble_alerts(
+            by_month,
+            by_period_of(),
+            rules,
+            window_start(monthly, rules),
+            pupil_dtype=data.pupils.schema["pupil_id"],
+        )
+        alerts_of = stages.start(_collect, everything)
+        ranking = rank_pupils(data.pupils, monthly, periods, current, rules, scored=scored)
+        alerts = alerts_of()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return EngineResult(
         monthly=monthly,
         periods=periods,

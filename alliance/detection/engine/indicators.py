@@ -48,9 +48,10 @@ def _dense_sums(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     under 2⁵³, an integer ``add.at`` otherwise)."""
     sums = _cell_sums(keys, values, size)
     if sums is None:
-        sums = np.zeros(size, dtype=np.int64)
-        np.add.at(sums, keys, values)
-    return sums
+        exact = np.zeros(size, dtype=np.int64)
+        np.add.at(exact, keys, values)
+        return exact
+    return sums.astype(np.int64)
 
 
 def month_end(month: dt.date) -> dt.date:
@@ -162,7 +163,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
         parts.append(
             absences.select(
                 "pupil_id",
-                _month_of("start_date"),
+                pl.col("start_date").alias("_day"),
                 half_days.alias("absent_half_days"),
                 pl.when(pl.col("justified").fill_null(False))
                 .then(0)
@@ -176,7 +177,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
         parts.append(
             data.lateness.lazy().select(
                 "pupil_id",
-                _month_of("date"),
+                pl.col("date").alias("_day"),
                 pl.lit(1, dtype=pl.Int64).alias("lateness"),
                 pl.col("date").alias("known_on_lateness"),
             )
@@ -186,7 +187,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
         parts.append(
             data.sanctions.lazy().select(
                 "pupil_id",
-                _month_of("date"),
+                pl.col("date").alias("_day"),
                 pl.lit(1, dtype=pl.Int64).alias("incidents"),
                 (pl.col("severity") == 2).cast(pl.Int64).alias("punishments"),
                 (pl.col("severity") >= 3).cast(pl.Int64).alias("sanctions"),
@@ -204,6 +205,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
                 pl.col("sign").n_unique().cast(pl.Int64).alias("observed_signs"),
                 pl.col("date").max().alias("known_on_signs"),
             )
+            .rename({"month": "_day"})
         )
         parts.append(signs)
     if data.school_days is not None and data.school_days.height:
@@ -264,10 +266,19 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
     n_months = len(months)
     size = pupils_sorted.height * n_months
     first_index = months[0].year * 12 + months[0].month - 1
-    month_index = (
-        pl.col("month").dt.year().cast(pl.Int64) * 12
-        + pl.col("month").dt.month().cast(pl.Int64)
-        - (first_index + 1)
+    # Each event's month in the window (``_day``: its date, or its month's first day), by
+    # its day's place in a table of every day the events span: a lookup, ~5× cheaper than
+    # taking millions of dates apart into year and month.
+    low, high = min(months_seen), month_end(max(months_seen))
+    day_table = pl.Series(
+        [
+            day.year * 12 + day.month - 1 - first_index
+            for day in (low + dt.timedelta(days=offset) for offset in range((high - low).days + 1))
+        ],
+        dtype=pl.Int64,
+    )
+    month_index = pl.lit(day_table).gather(
+        pl.col("_day").cast(pl.Int32).cast(pl.Int64) - (low - dt.date(1970, 1, 1)).days
     )
     keyed = []
     for part in parts:
@@ -276,7 +287,7 @@ def monthly_frame(data: Conformed, rules: RuleSet, as_of: dt.date | None) -> pl.
             part.with_columns(month_index.alias("_m"))
             .filter((pl.col("_m") >= 0) & (pl.col("_m") < n_months))
             .select(
-                (_rank_of(pl.col("pupil_id"), ids) * n_months + pl.col("_m")).alias("_k"),
+                (rank_of(pl.col("pupil_id"), ids) * n_months + pl.col("_m")).alias("_k"),
                 *[
                     pl.col(column).fill_null(0).cast(pl.Int64)
                     for column in count_columns
@@ -381,14 +392,15 @@ DENSE_CELLS_ALLOWANCE = 1_000_000
 #: Sums of integers held in float64 are exact below this.
 EXACT_FLOAT = 2**53
 
-_MARK_AGGREGATES = ("_weighted", "_coefficients", "_plain", "_under", "_marks")
-
 
 def _subject_average() -> pl.Expr:
+    # A cell without marks (the dense layout has them) divides by nothing: null, not a
+    # NaN, which the integer cast would refuse.
+    marks = pl.when(pl.col("_marks") > 0).then(pl.col("_marks"))
     return (
         pl.when(pl.col("_coefficients") > 0)
         .then(pl.col("_weighted") / pl.col("_coefficients"))
-        .otherwise(pl.col("_plain") / pl.col("_marks"))
+        .otherwise(pl.col("_plain") / marks)
         .round(0)
         .cast(pl.Int64)
     )
@@ -432,17 +444,18 @@ def _marks_by_cell_grouped(marks: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _cell_sums(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray | None:
-    """Per-cell sums of integers, exact: a float64 ``bincount`` (fast) when every partial
-    sum stays under 2⁵³; None otherwise."""
+    """Per-cell sums of integers (given as integers or as whole float64), exact: a float64
+    ``bincount`` (fast) when every partial sum stays under 2⁵³, the sums whole float64;
+    None otherwise."""
     if values.size and (values.min() < 0 or values.max() >= EXACT_FLOAT):
         return None
-    sums = np.bincount(keys, weights=values.astype(np.float64), minlength=size)
+    sums = np.bincount(keys, weights=values.astype(np.float64, copy=False), minlength=size)
     if sums.size and sums.max() >= EXACT_FLOAT:
         return None
-    return sums.astype(np.int64)
+    return sums
 
 
-def _rank_of(pupil_id: pl.Expr, ids: pl.Series) -> pl.Expr:
+def rank_of(pupil_id: pl.Expr, ids: pl.Series) -> pl.Expr:
     """Each pupil's rank among the sorted ``ids`` (every id is one of them): a lookup in a
     table indexed by the id when the ids are whole numbers in a compact range (the
     database's keys), a binary search otherwise."""
@@ -467,8 +480,12 @@ def _marks_by_cell_dense(
     n_periods, n_subjects = periods.len(), subjects.len()
     size = ids.len() * n_periods * n_subjects
     # One pass over the marks: the cell (the pupil's rank found by binary search in the
-    # sorted ids, the codes of the period and subject among the few found) and the values.
-    rank = _rank_of(pl.col("pupil_id"), ids)
+    # sorted ids, the codes of the period and subject among the few found) and the values,
+    # already as the float64 weights ``bincount`` reads (integers below 2⁵³ are exact in
+    # float64; a larger or negative one is caught by ``_cell_sums``). Row-wise work only:
+    # the streaming engine runs it on both cores, chunk by chunk, keeping the rows' order
+    # (only its joins may reorder).
+    rank = rank_of(pl.col("pupil_id"), ids)
     codes = marks.select(
         (
             (
@@ -478,43 +495,65 @@ def _marks_by_cell_dense(
             * n_subjects
             + pl.col("subject").cast(pl.Enum(subjects)).to_physical().cast(pl.Int64)
         ).alias("_cell"),
-        (pl.col("_on_20") * pl.col("_coefficient")).alias("_weighted"),
-        pl.col("_coefficient").alias("_coefficients"),
-        pl.col("_on_20").alias("_plain"),
-        (pl.col("_on_20") < 10 * MICRO).cast(pl.Int64).alias("_under"),
+        (pl.col("_on_20") * pl.col("_coefficient")).cast(pl.Float64).alias("_weighted"),
+        pl.col("_coefficient").cast(pl.Float64).alias("_coefficients"),
+        pl.col("_on_20").cast(pl.Float64).alias("_plain"),
+        (pl.col("_on_20") < 10 * MICRO).fill_null(False).alias("_under"),
         pl.col("date").cast(pl.Int32).fill_null(np.iinfo(np.int32).min).alias("_day"),
-    ).collect()
+    ).collect(engine="streaming")
     keys = codes.get_column("_cell").to_numpy()
+    coefficients = codes.get_column("_coefficients").to_numpy()
+    # The plain mean is a subject's average only where its coefficients add up to 0:
+    # when every coefficient is above 0 (the usual export) it is never read, nor summed.
+    names = ["_weighted", "_coefficients"]
+    plain_needed = bool(coefficients.size) and coefficients.min() <= 0
+    if plain_needed:
+        names.append("_plain")
     columns: dict[str, np.ndarray] = {}
-    for name in ("_weighted", "_coefficients", "_plain", "_under"):
-        sums = _cell_sums(keys, codes.get_column(name).to_numpy(), size)
+    for name in names:
+        values = coefficients if name == "_coefficients" else codes.get_column(name).to_numpy()
+        sums = _cell_sums(keys, values, size)
         if sums is None:
             return None
         columns[name] = sums
-    columns["_marks"] = np.bincount(keys, minlength=size).astype(np.int64)
+    columns["_marks"] = np.bincount(keys, minlength=size)
+    # Marks under 10 per cell: a count of those marks' cells (no weights to build).
+    columns["_under"] = np.bincount(keys[codes.get_column("_under").to_numpy()], minlength=size)
     # The last mark's date per pupil and period (a max over the period's cells).
     last = np.full(size // max(n_subjects, 1), np.iinfo(np.int32).min, dtype=np.int32)
     np.maximum.at(last, keys // n_subjects, codes.get_column("_day").to_numpy())
-    cells = pl.DataFrame({name: columns[name] for name in _MARK_AGGREGATES}).select(
-        pl.when(pl.col("_marks") > 0).then(_subject_average()).alias("_subject_average"),
-        "_under",
-        "_marks",
+    # Each subject's average on its cell, row-wise and streamed: on a one-chunk frame (the
+    # numpy sums) the in-memory engine works on one core, the streaming one on both, in
+    # order (measured: 0.08 s against 0.25 s for 12 M cells). Then each pupil's period,
+    # its ``subjects`` consecutive cells, summed by numpy on a (cells ÷ subjects) ×
+    # subjects view. The sums are whole numbers (exact in float64).
+    average = pl.when(pl.col("_marks") > 0).then(_subject_average())
+    averages = (
+        pl.DataFrame(columns)
+        .lazy()
+        .with_columns(*([] if plain_needed else [pl.lit(None, dtype=pl.Float64).alias("_plain")]))
+        .select(
+            average.fill_null(0).alias("_sum"),
+            average.is_not_null().cast(pl.Int64).alias("_subjects"),
+            (average < 10 * MICRO).fill_null(False).cast(pl.Int64).alias("subjects_under_10"),
+        )
+        .collect(engine="streaming")
     )
-    present = pl.col("_subject_average").is_not_null()
-    per_period = cells.select(
-        pl.col("_subject_average").fill_null(0).reshape((-1, n_subjects)).arr.sum().alias("_sum"),
-        present.cast(pl.Int64).reshape((-1, n_subjects)).arr.sum().alias("_subjects"),
-        (present & (pl.col("_subject_average") < 10 * MICRO))
-        .cast(pl.Int64)
-        .reshape((-1, n_subjects))
-        .arr.sum()
-        .alias("subjects_under_10"),
-        pl.col("_under").reshape((-1, n_subjects)).arr.sum().alias("_under"),
-        pl.col("_marks").reshape((-1, n_subjects)).arr.sum().alias("_marks"),
-    ).with_columns(
-        pl.Series("_last", last),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
-    )
+
+    def per_period_sum(values: np.ndarray) -> np.ndarray:
+        return values.reshape(-1, max(n_subjects, 1)).sum(axis=1)
+
+    per_period = pl.DataFrame(
+        {
+            **{
+                name: per_period_sum(averages.get_column(name).to_numpy())
+                for name in ("_sum", "_subjects", "subjects_under_10")
+            },
+            "_under": per_period_sum(columns["_under"]),
+            "_marks": per_period_sum(columns["_marks"]),
+            "_last": last,
+        }
+    ).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
     return (
         per_period.filter(pl.col("_marks") > 0)
         .select(
@@ -547,8 +586,15 @@ def marks_by_period(marks: pl.DataFrame, pupil_ids: pl.Series) -> tuple[pl.DataF
     adds in any order, and its last bits must not decide, from one run to the next, whether
     a pupil is under 10 or over a threshold.
     """
-    spans = marks.group_by("period").agg(
-        pl.col("date").min().alias("_first"), pl.col("date").max().alias("_last")
+    # The periods' first and last dates and the subjects found: two hash passes over the
+    # strings, run together.
+    spans, found_subjects = pl.collect_all(
+        [
+            marks.lazy()
+            .group_by("period")
+            .agg(pl.col("date").min().alias("_first"), pl.col("date").max().alias("_last")),
+            marks.lazy().select(pl.col("subject").unique()),
+        ]
     )
     ids = pupil_ids.sort()
     valid = (
@@ -563,7 +609,7 @@ def marks_by_period(marks: pl.DataFrame, pupil_ids: pl.Series) -> tuple[pl.DataF
         )
     )
     periods = spans.get_column("period").sort()
-    subjects = marks.get_column("subject").unique().sort()
+    subjects = found_subjects.get_column("subject").sort()
     size = ids.len() * periods.len() * subjects.len()
     if size <= DENSE_CELLS_PER_MARK * marks.height + DENSE_CELLS_ALLOWANCE:
         found = _marks_by_cell_dense(valid, ids, periods, subjects)

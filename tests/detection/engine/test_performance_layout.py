@@ -1,12 +1,21 @@
 """What the fast paths of the engine must keep: orders, exact sums, stable ties."""
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from alliance.demo.academie import AS_OF, generate
-from alliance.detection.engine import EngineInput, evaluate
+from alliance.detection.engine import (
+    LEGAL_INDICATOR,
+    EngineInput,
+    RuleSet,
+    ScoreSettings,
+    evaluate,
+)
 
 d = dt.date
 
@@ -113,3 +122,84 @@ def test_the_dense_marks_layout_gives_what_the_group_by_gives(monkeypatch):
     assert_frame_equal(dense.periods, grouped.periods)
     assert_frame_equal(dense.alerts, grouped.alerts)
     assert_frame_equal(dense.ranking, grouped.ranking)
+
+
+def test_marks_with_coefficient_0_average_plainly_in_both_layouts(monkeypatch):
+    """A subject whose marks all have coefficient 0 gets the plain mean of its marks: the
+    dense layout sums the plain marks only when some coefficient is 0, and then gives
+    what the group-by gives."""
+    from alliance.detection.engine import indicators
+
+    frames = generate(300, seed=4)
+    first_subject = frames["marks"].get_column("subject").min()
+    marks = frames["marks"].with_columns(
+        pl.when(pl.col("subject") == first_subject)
+        .then(0.0)
+        .otherwise(pl.col("coefficient"))
+        .alias("coefficient")
+    )
+    given = EngineInput(**{**frames, "marks": marks})
+    dense = evaluate(given, as_of=AS_OF)
+    monkeypatch.setattr(indicators, "DENSE_CELLS_ALLOWANCE", -(10**12))
+    grouped = evaluate(given, as_of=AS_OF)
+    assert_frame_equal(dense.periods, grouped.periods)
+    assert_frame_equal(dense.alerts, grouped.alerts)
+    assert_frame_equal(dense.ranking, grouped.ranking)
+    # And the averages did change: the subject's marks count, unweighted.
+    usual = evaluate(EngineInput(**frames), as_of=AS_OF)
+    assert not dense.periods.get_column("average").equals(usual.periods.get_column("average"))
+
+
+@pytest.mark.parametrize("method", ["weighted", "levels"])
+def test_stages_side_by_side_give_what_they_give_one_after_the_other(monkeypatch, method):
+    """On a large input ``evaluate`` runs independent stages in a thread pool: the result
+    is exactly the one computed stage after stage (as on a school's small input)."""
+    from alliance.detection.engine import core
+
+    frames = generate(1500, seed=7)
+    pupil_ids = frames["pupils"].get_column("pupil_id").head(400)
+    periods = frames["periods"].get_column("period")
+    # No dated absences but absences per period: counts feed period indicators too.
+    counts = pl.DataFrame(
+        {
+            "pupil_id": pupil_ids.extend(pupil_ids),
+            "period": [periods[0]] * 400 + [periods[1]] * 400,
+            "half_days_absent": (pl.int_range(800, eager=True) % 23).cast(pl.Int64),
+            "unjustified_half_days": (pl.int_range(800, eager=True) % 11).cast(pl.Int64),
+            "lateness_count": (pl.int_range(800, eager=True) % 7).cast(pl.Int64),
+        }
+    )
+    given = EngineInput(
+        **{name: frame for name, frame in frames.items() if name != "absences"},
+        period_counts=counts,
+    )
+    defaults = RuleSet.defaults()
+    rules = replace(
+        defaults,
+        # The legal indicator's rule switched off: its legal flag still runs.
+        indicators={
+            **defaults.indicators,
+            LEGAL_INDICATOR: replace(defaults.indicators[LEGAL_INDICATOR], enabled=False),
+        },
+        score=ScoreSettings(method=method),
+    )
+    pools: list[int] = []
+
+    class CountedPool(ThreadPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(core, "ThreadPoolExecutor", CountedPool)
+    monkeypatch.setattr(core, "CONCURRENT_MIN_ROWS", 0)
+    side_by_side = evaluate(given, rules, as_of=AS_OF)
+    assert pools and all(1 <= workers <= 2 for workers in pools)
+    monkeypatch.setattr(core, "CONCURRENT_MIN_ROWS", 10**12)
+    one_after_the_other = evaluate(given, rules, as_of=AS_OF)
+    assert len(pools) == 1
+    assert side_by_side.alerts.height > 0
+    assert side_by_side.alerts.filter(pl.col("granularity") == "period").height > 0
+    for name in ("monthly", "periods", "alerts", "ranking", "weights"):
+        assert_frame_equal(
+            getattr(side_by_side, name), getattr(one_after_the_other, name), check_exact=True
+        )

@@ -6,6 +6,7 @@ import polars as pl
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from alliance.detection import frames as frames_module
 from alliance.detection.engine import evaluate, protected_columns
 from alliance.detection.frames import engine_input_for, period_span_from_label
 from alliance.detection.models import PeriodCount
@@ -145,3 +146,37 @@ def test_query_count_does_not_depend_on_the_number_of_pupils(head, cpe, events, 
         events.lateness(other, dt.date(2026, 11, 3))
         events.observation(other, "isolation", dt.date(2026, 11, 10), by=cpe)
     assert count() == few
+
+
+def test_frames_read_through_the_driver_equal_the_orm_s_values(
+    head, cpe, events, divisions, monkeypatch
+):
+    # ``_query_frame`` skips Django's per-value converters: the same SQL must give the same
+    # typed frames as the ORM's own values (dates, booleans from SQLite's 0/1, nulls,
+    # decimals cast to floats), on SQLite and on PostgreSQL alike.
+    ines = factories.PupilFactory(school=head.school, division=divisions["4B"])
+    slide(events, ines)
+    events.lateness(ines, dt.date(2026, 11, 3))
+    events.sanction(ines, dt.date(2026, 11, 4), severity=3)
+    events.observation(ines, "isolation", dt.date(2026, 11, 10), by=cpe)
+    PeriodCount.objects.create(
+        school=head.school,
+        pupil=ines,
+        period="T1",
+        half_days_absent=6,
+        unjustified_half_days=None,
+        lateness_count=2,
+        source_key="k" * 64,
+        event_import=events._import("counts"),
+    )
+    driver = engine_input_for(head, since=dt.date(2026, 8, 1))
+
+    def through_the_orm(queryset, schema):
+        return pl.DataFrame(list(queryset), schema=schema, orient="row")
+
+    monkeypatch.setattr(frames_module, "_query_frame", through_the_orm)
+    orm = engine_input_for(head, since=dt.date(2026, 8, 1))
+    for name, frame in orm.input.frames().items():
+        assert driver.input.frames()[name].equals(frame), name
+    assert driver.input.absences.height > 0 and driver.input.period_counts.height == 1
+    assert driver.input.absences.get_column("justified").dtype == pl.Boolean
