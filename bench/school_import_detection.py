@@ -1,6 +1,8 @@
 """One school's year: import its vie-scolaire exports, then run the detection, timed.
 
     .venv/bin/python bench/school_import_detection.py [--pupils 2000] [--repeats 3]
+    .venv/bin/python scripts/run_with_postgres.py -- \
+        .venv/bin/python bench/school_import_detection.py --postgres
 
 Issue 4, point 7: "import plus detection for a school of 2,000 pupils with a full year of
 events well under 5 s". A school of ``--pupils`` pupils (in 4 levels, 25-pupil divisions)
@@ -10,7 +12,8 @@ marks, written as the school's **Pronote CSV exports** (``docs/formats/events.md
 ``pronote_absences``, ``pronote_lateness``, ``pronote_punishments`` and ``pronote_marks``
 layouts, ``;``, UTF-8 with BOM, pupils named ``NOM Prénom`` with their class).
 
-Then, in a throwaway SQLite database (migrated and seeded first, not timed):
+Then, in a throwaway SQLite database, or with ``--postgres`` the throwaway PostgreSQL
+database of ``ALLIANCE_DATABASE_URL`` (migrated and seeded first, not timed):
 
 - **import**: the four files through the real service (``events_import``: read, map,
   match each pupil, compare, write in one transaction with the history row and its audit
@@ -65,9 +68,18 @@ KINDS = (
 )
 
 
-def setup_django(directory: Path) -> None:
+def setup_django(directory: Path, *, postgres: bool = False) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    os.environ["ALLIANCE_DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
+    if postgres:
+        url = os.environ.get("ALLIANCE_DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise SystemExit(
+                "--postgres needs ALLIANCE_DATABASE_URL set to a PostgreSQL database, e.g.\n"
+                "  .venv/bin/python scripts/run_with_postgres.py -- "
+                ".venv/bin/python bench/school_import_detection.py --postgres"
+            )
+    else:
+        os.environ["ALLIANCE_DATABASE_URL"] = f"sqlite:///{directory / 'bench.sqlite3'}"
     os.environ["ALLIANCE_VAR_DIR"] = str(directory)
     import django
 
@@ -312,9 +324,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=3, help="runs (best kept)")
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "bench" / "results" / "school_import_detection.md"
+        "--postgres",
+        action="store_true",
+        help="run on the PostgreSQL database of ALLIANCE_DATABASE_URL (its contents are "
+        "replaced: use a throwaway one, scripts/run_with_postgres.py makes one)",
     )
+    parser.add_argument("--out", type=Path, default=None)
     arguments = parser.parse_args()
+    if arguments.out is None:
+        name = "school_import_detection" + ("_postgresql" if arguments.postgres else "")
+        arguments.out = ROOT / "bench" / "results" / f"{name}.md"
     work = Path(tempfile.mkdtemp(prefix="alliance-bench-school-"))
     try:
         run(arguments, work)
@@ -322,9 +341,67 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+class FreshSQLite:
+    """Each run on a fresh copy of the seeded SQLite file."""
+
+    label = "SQLite"
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+
+    def keep_seeded(self) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.copyfile(self.work / "bench.sqlite3", self.work / "seeded.sqlite3")
+
+    def fresh(self) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        for suffix in ("", "-wal", "-shm"):
+            (self.work / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
+        shutil.copyfile(self.work / "seeded.sqlite3", self.work / "bench.sqlite3")
+
+
+class FreshPostgres:
+    """Each run on a fresh database made from the seeded one as a template."""
+
+    label = "PostgreSQL"
+
+    def __init__(self) -> None:
+        from django.db import connections
+
+        self.seeded = connections["default"].settings_dict["NAME"]
+        self.run_database = f"{self.seeded}_run"
+
+    def _admin(self, *statements: str) -> None:
+        from django.db import connections
+
+        connections.close_all()
+        connection = connections["default"]
+        connection.settings_dict["NAME"] = "postgres"
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+        connections.close_all()
+
+    def keep_seeded(self) -> None:
+        self._admin()
+
+    def fresh(self) -> None:
+        from django.db import connections
+
+        quote = connections["default"].ops.quote_name
+        self._admin(
+            f"DROP DATABASE IF EXISTS {quote(self.run_database)}",
+            f"CREATE DATABASE {quote(self.run_database)} TEMPLATE {quote(self.seeded)}",
+        )
+        connections["default"].settings_dict["NAME"] = self.run_database
+
+
 def run(arguments: argparse.Namespace, work: Path) -> None:
-    setup_django(work)
-    from django.db import connections
+    setup_django(work, postgres=arguments.postgres)
     from engine_speed import machine  # bench/ is on the path: a sibling script
 
     from alliance.detection.engine import evaluate
@@ -337,16 +414,12 @@ def run(arguments: argparse.Namespace, work: Path) -> None:
     cpe, roster = seed_school(arguments.pupils)
     files = write_exports(arguments.pupils, roster, arguments.seed)
     prepared = time.perf_counter() - began
-    connections.close_all()
-    seeded = work / "seeded.sqlite3"
-    shutil.copyfile(work / "bench.sqlite3", seeded)
+    database = FreshPostgres() if arguments.postgres else FreshSQLite(work)
+    database.keep_seeded()
 
     runs = []
     for _ in range(arguments.repeats):
-        connections.close_all()
-        for suffix in ("", "-wal", "-shm"):
-            (work / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(seeded, work / "bench.sqlite3")
+        database.fresh()
         imports: dict[str, tuple[float, int]] = {}
         stages: dict[str, float] = {}
         for kind, preset in KINDS:
@@ -398,8 +471,13 @@ def run(arguments: argparse.Namespace, work: Path) -> None:
         "# One school's year: import plus detection",
         "",
         f"Run on {info['date']} — `nproc` {info['nproc']}, {info['python']}, CPU {info['cpu']}, "
-        f"polars {info['polars']}, SQLite. Rerun: "
-        "`.venv/bin/python bench/school_import_detection.py`.",
+        f"polars {info['polars']}, {database.label}. Rerun: "
+        + (
+            "`.venv/bin/python scripts/run_with_postgres.py -- "
+            ".venv/bin/python bench/school_import_detection.py --postgres`."
+            if arguments.postgres
+            else "`.venv/bin/python bench/school_import_detection.py`."
+        ),
         "",
         f"A school of **{arguments.pupils:,} pupils** ({len({c for _, _, c in roster})} "
         "divisions) with a school year of events (September 2026 to July 2027, "

@@ -506,8 +506,9 @@ def insert_events(
 ) -> None:
     """Insert the new events: what ``bulk_create`` does, without building a model instance each.
 
-    One prepared ``INSERT`` run with ``executemany`` through Django's connection, inside the
-    import's transaction (all or nothing). Every concrete column is written: the values read,
+    One prepared ``INSERT`` run with ``executemany`` (SQLite), or one ``COPY`` stream
+    (PostgreSQL), through Django's connection, inside the import's transaction (all or
+    nothing). Every concrete column is written: the values read,
     the school, the pupil, the key, the history row, a fresh public id, the timestamps (the
     app clock); each value goes through the column's own conversion (``_column_adapter``),
     so a field that encrypts or adapts its value keeps doing so.
@@ -550,12 +551,19 @@ def insert_events(
     rows = list(zip(*values, strict=True))
     quote = connection.ops.quote_name
     # Names from the model's own meta, quoted by the backend; every value is a parameter.
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-        quote(model._meta.db_table),
-        ", ".join(quote(column.column) for column in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column.column) for column in columns)
     with connection.cursor() as cursor:
+        driver = cursor.cursor
+        if connection.vendor == "postgresql" and hasattr(driver, "copy"):
+            # PostgreSQL: one COPY stream (psycopg 3 writes each value with the same
+            # adapters as a query's parameters). ``executemany`` sent a statement per row:
+            # 9 s for a school's year against well under 1 s.
+            with driver.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
         for start in range(0, len(rows), INSERT_BATCH):
             cursor.executemany(sql, rows[start : start + INSERT_BATCH])
 

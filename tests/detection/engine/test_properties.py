@@ -185,3 +185,20 @@ def test_since_matches_a_plain_reference(counts):
                 level, since = ("alerte", run_a) if run_a else ("vigilance", run_v)
                 expected.add((pupil, month.strftime("%Y-%m"), level, since.strftime("%Y-%m")))
     assert got == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=events, seed=st.integers(0, 2**32 - 1))
+def test_the_order_of_the_input_rows_changes_nothing(rows, seed):
+    # The database gives the rows in whatever order its plan finds them: every output
+    # (values, rows and their order, reasons and their order) must be the same for any order.
+    frames = _frames(rows)
+    shuffled = EngineInput(
+        **{
+            name: frame.sample(fraction=1.0, shuffle=True, seed=seed + index)
+            for index, (name, frame) in enumerate(frames.frames().items())
+        }
+    )
+    first, second = evaluate(frames, as_of=AS_OF), evaluate(shuffled, as_of=AS_OF)
+    for name in ("monthly", "periods", "alerts", "ranking", "weights"):
+        assert getattr(first, name).equals(getattr(second, name)), name
