@@ -96,8 +96,6 @@ class SchoolFrames:
 
 
 def _frame(rows: Iterable[Sequence[Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    if isinstance(rows, QuerySet):
-        return _query_frame(rows, schema)
     return pl.DataFrame(list(rows), schema=schema, orient="row")
 
 
@@ -158,19 +156,19 @@ def engine_input_for(
     def dated(queryset: QuerySet[Any], field: str) -> QuerySet[Any]:
         return queryset.filter(**{f"{field}__gte": since}) if since else queryset
 
-    absences = _frame(
+    absences = _query_frame(
         dated(Absence.objects.filter(**scope), "end_date").values_list(
             "pupil_id", "start_date", "end_date", "half_days", "half_day", "justified"
         ),
         ABSENCES_SCHEMA,
     ).with_columns(pl.col("half_day").replace("", None))
-    lateness = _frame(
+    lateness = _query_frame(
         dated(Lateness.objects.filter(**scope), "date").values_list(
             "pupil_id", "date", "minutes", "justified"
         ),
         LATENESS_SCHEMA,
     )
-    sanctions = _frame(
+    sanctions = _query_frame(
         dated(Sanction.objects.filter(**scope), "date").values_list(
             "pupil_id", "date", "severity", "exclusion"
         ),
@@ -180,7 +178,7 @@ def engine_input_for(
     if since:
         # Marks are per period; a dated mark of an earlier year is left out.
         marks_qs = marks_qs.filter(Q(date__isnull=True) | Q(date__gte=since))
-    marks = _frame(
+    marks = _query_frame(
         marks_qs.annotate(
             mark_f=Cast("mark", FloatField()),
             out_of_f=Cast("out_of", FloatField()),
@@ -190,7 +188,7 @@ def engine_input_for(
         ),
         MARKS_SCHEMA,
     )
-    period_counts = _frame(
+    period_counts = _query_frame(
         PeriodCount.objects.filter(**scope).values_list(
             "pupil_id",
             "period",
@@ -200,7 +198,7 @@ def engine_input_for(
         ),
         PERIOD_COUNTS_SCHEMA,
     )
-    signs = _frame(
+    signs = _query_frame(
         dated(
             Observation.objects.filter(**scope).exclude(
                 recorded_by__profession__in=SECRECY_BOUND_PROFESSIONS

@@ -446,18 +446,24 @@ _AS_IS = {
 }
 
 
+def _unchanged(value: Any) -> Any:
+    """The adapter of a column whose Python values the driver takes as they are."""
+    return value
+
+
 def _column_adapter(model_field: models.Field[Any, Any]) -> Callable[[Any], Any]:
-    """How one column's Python values become the driver's parameters, as ``bulk_create`` would."""
+    """How one column's Python values become the driver's parameters, as ``bulk_create`` would
+    (``_unchanged`` when they need nothing: ``insert_events`` then calls nothing per value)."""
     ops = connection.ops
     kind = type(model_field)
     if kind in _AS_IS:
-        return lambda value: value
+        return _unchanged
     if kind is models.DateField:
         return ops.adapt_datefield_value
     if kind is models.DecimalField and isinstance(model_field, models.DecimalField):
         if type(ops).adapt_decimalfield_value is BaseDatabaseOperations.adapt_decimalfield_value:
-            # The backend takes a Decimal as it is (SQLite, PostgreSQL): no call per value.
-            return lambda value: value
+            # The backend takes a Decimal as it is (SQLite, PostgreSQL).
+            return _unchanged
         digits, places = model_field.max_digits, model_field.decimal_places
         return lambda value: (
             None if value is None else ops.adapt_decimalfield_value(value, digits, places)
@@ -476,15 +482,6 @@ def _column_adapter(model_field: models.Field[Any, Any]) -> Callable[[Any], Any]
 
         return adapt
     return lambda value: model_field.get_db_prep_save(value, connection)
-
-
-def _passes_as_is(model_field: models.Field[Any, Any]) -> bool:
-    """Whether the backend takes this column's Python values unchanged (a Decimal, say)."""
-    return (
-        type(model_field) is models.DecimalField
-        and type(connection.ops).adapt_decimalfield_value
-        is BaseDatabaseOperations.adapt_decimalfield_value
-    )
 
 
 def random_uuids(count: int, *, native: bool) -> list[Any]:
@@ -530,7 +527,7 @@ def insert_events(
         name, kind = column.name, type(column)
         adapt = _column_adapter(column)
         if name in value_names:
-            if kind in _AS_IS or _passes_as_is(column):
+            if adapt is _unchanged:
                 values.append([event.values[name] for event in events])
             else:
                 values.append([adapt(event.values[name]) for event in events])
